@@ -1,0 +1,174 @@
+"""``churnml``: one entry point; subcommands are the DVC stages plus compose,
+simulate, validate and the batch ``score`` job. Exit codes: 0 success, 2 invalid
+input or config, 3 too many rows quarantined, 1 anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from churnml.errors import ChurnmlError
+
+log = logging.getLogger("churnml")
+
+
+def _params(args: argparse.Namespace, keys: list[str]) -> dict:
+    from churnml.stages.common import stage_params
+
+    return stage_params(args.params, keys)
+
+
+def cmd_compose(args: argparse.Namespace) -> int:
+    from churnml import config, io
+
+    params = config.compose(Path(args.conf), args.overrides)
+    io.write_text(config.dump_params(params), args.out)
+    log.info("wrote %s from %s/ with overrides %s", args.out, args.conf, args.overrides or "none")
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from churnml import config
+    from churnml.stages import simulate
+
+    params = _params(args, simulate.PARAMS)["data"]
+    world = dict(config.get(params, "world"))
+    for key in ("customers", "months", "seed"):
+        if getattr(args, key) is not None:
+            world[key] = getattr(args, key)
+    simulate.run(world, Path(args.out or params["raw_dir"]))
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from churnml.stages import ingest
+    from churnml.stages.common import INTERIM_DIR
+
+    params = _params(args, ingest.PARAMS)
+    ingest.run(Path(params["data"]["raw_dir"]), Path(args.out or INTERIM_DIR), params["ingest"])
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from churnml.ingest import over_tolerance
+    from churnml.stages import ingest
+
+    cfg = _params(args, ["ingest"])["ingest"]
+    result = ingest.check(Path(args.data), cfg)
+    table = Table(title=f"churnml validate {args.data}")
+    for column in ("table", "rows in", "kept", "quarantined", "rule", "examples"):
+        table.add_column(column)
+    for name, counts in result.counts.items():
+        table.add_row(name, *(str(v) for v in counts.values()), "", "")
+        rows = result.quarantine[result.quarantine["table"] == name]
+        for rule, group in rows.groupby("rule"):
+            table.add_row("", "", "", str(len(group)), rule, ", ".join(group["value"].head(3)))
+    Console(file=sys.stdout, width=120).print(table)
+    return 3 if over_tolerance(result.counts, float(cfg["quarantine_tolerance"])) else 0
+
+
+def cmd_features(args: argparse.Namespace) -> int:
+    from churnml.stages import features
+    from churnml.stages.common import FEATURES_FILE, INTERIM_DIR
+
+    features.run(INTERIM_DIR, FEATURES_FILE, _params(args, features.PARAMS))
+    return 0
+
+
+def cmd_labels(args: argparse.Namespace) -> int:
+    from churnml.stages import labels
+    from churnml.stages.common import INTERIM_DIR, LABELS_FILE
+
+    labels.run(INTERIM_DIR, LABELS_FILE, _params(args, labels.PARAMS))
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from churnml.stages import train
+    from churnml.stages.common import FEATURES_FILE, LABELS_FILE, MODELS_DIR
+
+    train.run(args.kind, FEATURES_FILE, LABELS_FILE, MODELS_DIR,
+              _params(args, train.params_for(args.kind)))
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from churnml.stages import evaluate
+    from churnml.stages.common import FEATURES_FILE, LABELS_FILE, MODELS_DIR, REPORTS_DIR
+
+    evaluate.run(FEATURES_FILE, LABELS_FILE, MODELS_DIR, REPORTS_DIR,
+                 _params(args, evaluate.PARAMS))
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from churnml.stages import score
+    from churnml.stages.common import INTERIM_DIR, MODELS_DIR, SCORED_DIR
+
+    params = _params(args, score.PARAMS)
+    score.run(Path(args.data or INTERIM_DIR), args.model or str(MODELS_DIR),
+              args.as_of or params["score"]["as_of"], Path(args.out or SCORED_DIR), params)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for tests and docs)."""
+    parser = argparse.ArgumentParser(prog="churnml", description=__doc__)
+    parser.add_argument("--params", default="params.yaml", help="composed params file")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, func: Callable[[argparse.Namespace], int], text: str):
+        p = sub.add_parser(name, help=text, description=text)
+        p.set_defaults(func=func)
+        return p
+
+    p = add("compose", cmd_compose, "write params.yaml from conf/ plus Hydra overrides")
+    p.add_argument("overrides", nargs="*", help="e.g. data=synthetic labels.horizon_days=60")
+    p.add_argument("--conf", default="conf")
+    p.add_argument("--out", default="params.yaml")
+    p = add("simulate", cmd_simulate, "write a synthetic world (canonical tables + truth/)")
+    p.add_argument("--customers", type=int)
+    p.add_argument("--months", type=int)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--out", help="output folder (default: data.raw_dir)")
+    p = add("ingest", cmd_ingest, "validate raw tables into data/interim with a quarantine")
+    p.add_argument("--out")
+    p = add("validate", cmd_validate, "check a data folder against the contract; no writes")
+    p.add_argument("--data", required=True)
+    add("features", cmd_features, "point-in-time features for every snapshot")
+    add("labels", cmd_labels, "attrition and win-back labels")
+    p = add("train", cmd_train, "train the attrition or win-back model, log it to MLflow")
+    p.add_argument("kind", choices=["attrition", "winback"])
+    add("evaluate", cmd_evaluate, "test metrics vs baselines, plots, champion promotion")
+    p = add("score", cmd_score, "score customers as of a date (the batch scoring job)")
+    p.add_argument("--data", help="canonical tables folder (default data/interim)")
+    p.add_argument("--model", help="models folder or models:/NAME@ALIAS (default models)")
+    p.add_argument("--as-of", dest="as_of", help="YYYY-MM-DD (default: end of data)")
+    p.add_argument("--out", help="output folder (default data/scored)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the process exit code."""
+    from churnml import logs
+
+    args = build_parser().parse_args(argv)
+    logs.configure(args.verbose)
+    try:
+        return args.func(args)
+    except ChurnmlError as exc:
+        log.error("%s", exc)
+        return exc.exit_code
+    except Exception as exc:  # the documented catch-all: exit 1 with a one-line reason
+        log.error("internal error: %s: %s (rerun with -v for the traceback)",
+                  type(exc).__name__, exc)
+        log.debug("traceback", exc_info=True)
+        return 1

@@ -1,0 +1,105 @@
+"""Classification metrics with bootstrap intervals, and the data behind the plots."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score, roc_curve
+
+
+def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
+    """Weighted mean |observed rate - mean prediction| over equal-width probability bins."""
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(p, edges[1:-1]), 0, bins - 1)
+    total = 0.0
+    for b in range(bins):
+        mask = which == b
+        if mask.any():
+            total += mask.mean() * abs(y[mask].mean() - p[mask].mean())
+    return float(total)
+
+
+def top_share_metrics(y: np.ndarray, p: np.ndarray, fraction: float) -> tuple[float, float]:
+    """Lift and capture rate when targeting the top ``fraction`` by score."""
+    k = max(1, int(round(fraction * len(p))))
+    top = np.argsort(-p, kind="stable")[:k]
+    base = y.mean()
+    hits = y[top].sum()
+    lift = float((hits / k) / base) if base > 0 else float("nan")
+    capture = float(hits / y.sum()) if y.sum() > 0 else float("nan")
+    return lift, capture
+
+
+def point_metrics(y: np.ndarray, p: np.ndarray, bins: int,
+                  top_fractions: Sequence[float]) -> dict[str, float]:
+    """ROC-AUC, PR-AUC, Brier, ECE, lift and capture at each top fraction."""
+    out = {
+        "roc_auc": float(roc_auc_score(y, p)),
+        "pr_auc": float(average_precision_score(y, p)),
+        "brier": float(brier_score_loss(y, p)),
+        "ece": expected_calibration_error(y, p, bins),
+    }
+    for fraction in top_fractions:
+        pct = int(round(100 * fraction))
+        out[f"lift_{pct}"], out[f"capture_{pct}"] = top_share_metrics(y, p, fraction)
+    return out
+
+
+def metrics_with_intervals(y: np.ndarray, p: np.ndarray, *, bins: int = 10,
+                           top_fractions: Sequence[float] = (0.1, 0.2), samples: int = 200,
+                           seed: int = 0, level: float = 0.95) -> dict[str, float]:
+    """Point metrics plus percentile bootstrap intervals (``<name>_lo``, ``<name>_hi``).
+
+    Parameters
+    ----------
+    y
+        Binary outcomes.
+    p
+        Predicted probabilities of the positive class.
+    """
+    y, p = np.asarray(y, dtype=int), np.asarray(p, dtype=float)
+    point = point_metrics(y, p, bins, top_fractions)
+    rng = np.random.default_rng(seed)
+    draws = {k: [] for k in point}
+    for _ in range(samples):
+        idx = rng.integers(0, len(y), len(y))
+        if y[idx].min() == y[idx].max():
+            continue
+        for k, v in point_metrics(y[idx], p[idx], bins, top_fractions).items():
+            draws[k].append(v)
+    out = {"n": int(len(y)), "positive_rate": float(y.mean()), **point}
+    tail = (1 - level) / 2
+    for k, values in draws.items():
+        if values:
+            out[f"{k}_lo"], out[f"{k}_hi"] = (float(np.quantile(values, tail)),
+                                              float(np.quantile(values, 1 - tail)))
+    return out
+
+
+def roc_points(y: np.ndarray, p: np.ndarray, name: str, max_points: int = 200) -> pd.DataFrame:
+    """ROC curve thinned to at most ``max_points`` points, labelled with ``name``."""
+    fpr, tpr, _ = roc_curve(y, p)
+    keep = np.unique(np.linspace(0, len(fpr) - 1, min(max_points, len(fpr))).astype(int))
+    return pd.DataFrame({"model": name, "fpr": fpr[keep].round(5), "tpr": tpr[keep].round(5)})
+
+
+def calibration_table(y: np.ndarray, p: np.ndarray, name: str, bins: int = 10) -> pd.DataFrame:
+    """Mean prediction vs observed rate per probability bin."""
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(p, edges[1:-1]), 0, bins - 1)
+    frame = pd.DataFrame({"bin": which, "y": y, "p": p}).groupby("bin", as_index=False)
+    table = frame.agg(predicted=("p", "mean"), observed=("y", "mean"), n=("y", "size"))
+    return table.assign(model=name).round(5)
+
+
+def gain_table(y: np.ndarray, p: np.ndarray, name: str, steps: int = 20) -> pd.DataFrame:
+    """Cumulative gain (capture) and lift by share targeted, best scores first."""
+    order = np.argsort(-p, kind="stable")
+    hits = np.cumsum(y[order])
+    shares = np.linspace(1 / steps, 1.0, steps)
+    k = np.maximum(1, np.round(shares * len(y)).astype(int))
+    capture = hits[k - 1] / max(y.sum(), 1)
+    return pd.DataFrame({"model": name, "share_targeted": shares.round(4),
+                         "capture": capture.round(5), "lift": (capture / shares).round(5)})

@@ -1,0 +1,140 @@
+"""The only place that writes files: atomic Parquet/CSV/JSON writes, hashes, manifests.
+
+Every write goes to a temporary file in the destination folder, is flushed and
+fsync'ed, then renamed over the target, so a crash leaves the old file or the new
+one, never half of one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+CSV_INJECTION_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+@contextlib.contextmanager
+def atomic_path(target: Path | str) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; rename it over ``target`` on success."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+        _fsync_dir(target.parent)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_parquet(df: pd.DataFrame, path: Path | str) -> Path:
+    """Write ``df`` (index dropped) to Parquet atomically, with byte-stable output."""
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, compression="zstd", write_statistics=True)
+    return Path(path)
+
+
+def read_parquet(path: Path | str) -> pd.DataFrame:
+    """Read a Parquet file written by :func:`write_parquet`."""
+    return pd.read_parquet(path)
+
+
+def neutralise_csv_injection(df: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy whose text cells cannot be run as spreadsheet formulas.
+
+    A cell starting with ``= + - @`` (or tab / carriage return) gets a leading quote,
+    the OWASP recommendation for CSV files opened in Excel or a CRM.
+    """
+    out = df.copy()
+    for column in out.columns:
+        if pd.api.types.is_string_dtype(out[column]) or out[column].dtype == object:
+            text = out[column]
+            risky = text.astype("string").str.startswith(CSV_INJECTION_PREFIXES).fillna(False)
+            if risky.any():
+                out[column] = text.where(~risky, "'" + text.astype("string"))
+    return out
+
+
+def write_csv(df: pd.DataFrame, path: Path | str) -> Path:
+    """Write ``df`` as UTF-8 CSV atomically, with formula injection neutralised."""
+    safe = neutralise_csv_injection(df)
+    with atomic_path(path) as tmp:
+        safe.to_csv(tmp, index=False, lineterminator="\n", float_format="%.10g")
+    return Path(path)
+
+
+def write_json(obj: Any, path: Path | str) -> Path:
+    """Write ``obj`` as indented, key-sorted JSON atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n", "utf-8")
+    return Path(path)
+
+
+def write_text(text: str, path: Path | str) -> Path:
+    """Write text atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
+
+
+def read_json(path: Path | str) -> Any:
+    """Read a JSON file."""
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def sha256_file(path: Path | str) -> str:
+    """Hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def sha256_tree(folder: Path | str, pattern: str = "*.parquet") -> dict[str, str]:
+    """Map each file matching ``pattern`` directly in ``folder`` to its sha256."""
+    return {p.name: sha256_file(p) for p in sorted(Path(folder).glob(pattern))}
+
+
+def write_manifest(path: Path | str, outputs: list[Path], **fields: Any) -> dict[str, Any]:
+    """Write a manifest (written last) listing each output's rows and sha256.
+
+    Parameters
+    ----------
+    path
+        Where the manifest goes, usually ``<out_dir>/manifest.json``.
+    outputs
+        Files already written; each is hashed.
+    **fields
+        Extra entries (input hashes, model versions, row counts, ...).
+    """
+    manifest = {
+        "outputs": {Path(p).name: {"sha256": sha256_file(p), "bytes": Path(p).stat().st_size}
+                    for p in outputs},
+        **fields,
+    }
+    write_json(manifest, path)
+    return manifest

@@ -1,0 +1,43 @@
+"""Split stacked customer × snapshot rows by time, with no label-window overlap."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from churnml.errors import ConfigError
+
+
+def time_split(as_of: pd.Series, horizon_days: int, test_snapshots: int,
+               validation_snapshots: int) -> pd.Series:
+    """Assign each row to ``train``, ``validation``, ``test`` or ``gap``.
+
+    The last ``test_snapshots`` dates are test, the ones before them validation.
+    A training (validation) snapshot must have its whole label window
+    ``[t, t + horizon)`` end no later than the first validation (test) snapshot, so
+    no label is observed after the period it is evaluated on; rows in between are
+    ``gap`` and unused.
+
+    Parameters
+    ----------
+    as_of
+        Snapshot date of each row.
+    """
+    dates = sorted(pd.Series(as_of.unique()))
+    if len(dates) < test_snapshots + validation_snapshots + 1:
+        raise ConfigError(
+            f"need at least {test_snapshots + validation_snapshots + 1} labelled snapshots for "
+            f"the time split, found {len(dates)}: lengthen the data or shorten labels.horizon_days")
+    horizon = pd.Timedelta(days=int(horizon_days))
+    test = dates[-test_snapshots:]
+    remaining = [d for d in dates[:-test_snapshots] if d + horizon <= test[0]]
+    if len(remaining) <= validation_snapshots:
+        raise ConfigError(f"not enough snapshots before {test[0].date()} for validation and training")
+    validation = remaining[-validation_snapshots:]
+    train = [d for d in remaining[:-validation_snapshots] if d + horizon <= validation[0]]
+    if not train:
+        raise ConfigError(f"no training snapshot ends its label window before {validation[0].date()}")
+    role = pd.Series("gap", index=as_of.index)
+    role[as_of.isin(train)] = "train"
+    role[as_of.isin(validation)] = "validation"
+    role[as_of.isin(test)] = "test"
+    return role

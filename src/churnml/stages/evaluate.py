@@ -1,0 +1,86 @@
+"""Stage ``evaluate``: test metrics vs baselines, plot data, MLflow logging, promotion."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from churnml import evaluate, io
+from churnml.models import ChurnClassifier
+from churnml.models.baselines import RecencyBaseline, RFMLogistic
+from churnml.stages.common import model_file
+from churnml.stages.train import KINDS, training_frame
+
+log = logging.getLogger(__name__)
+PARAMS = ["evaluate", "model.split", "labels.horizon_days", "tracking"]
+
+
+def score_test(frame: pd.DataFrame, model: ChurnClassifier) -> dict[str, pd.Series]:
+    """Test-set probabilities of the model and of the baselines (fitted on train rows)."""
+    train, test = frame[frame["role"] == "train"], frame[frame["role"] == "test"]
+    scores = {"model": model.predict_proba(test)[:, 1]}
+    for name, baseline in (("recency", RecencyBaseline()), ("rfm_logistic", RFMLogistic())):
+        scores[name] = baseline.fit(train, train["target"]).predict_proba(test)[:, 1]
+    return {name: pd.Series(p, index=test.index) for name, p in scores.items()}
+
+
+def evaluate_kind(frame: pd.DataFrame, model: ChurnClassifier,
+                  cfg: dict[str, Any]) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:
+    """Metrics (with bootstrap intervals) and plot tables for one model and its baselines."""
+    y = frame.loc[frame["role"] == "test", "target"].to_numpy()
+    scores = score_test(frame, model)
+    metrics = {name: evaluate.metrics_with_intervals(
+        y, p.to_numpy(), bins=int(cfg["calibration_bins"]), top_fractions=cfg["top_fractions"],
+        samples=int(cfg["bootstrap_samples"]), seed=int(cfg["bootstrap_seed"]))
+        for name, p in scores.items()}
+    metrics["test_as_of"] = str(frame.loc[frame["role"] == "test", "as_of"].max().date())
+    plots = {
+        "roc": pd.concat([evaluate.roc_points(y, p.to_numpy(), n) for n, p in scores.items()]),
+        "gain": pd.concat([evaluate.gain_table(y, p.to_numpy(), n) for n, p in scores.items()]),
+        "calibration": evaluate.calibration_table(y, scores["model"].to_numpy(), "model",
+                                                  int(cfg["calibration_bins"])),
+        "importance": model.importance().rename_axis("feature").reset_index(name="gain")
+        .assign(gain=lambda d: d["gain"].round(3)),
+    }
+    return metrics, plots
+
+
+def run(features_file: Path, labels_file: Path, models_dir: Path, reports_dir: Path,
+        params: dict[str, Any]) -> dict[str, Any]:
+    """Evaluate both models on the test snapshot, write reports, log and promote."""
+    from churnml import tracking
+
+    features, labels = io.read_parquet(features_file), io.read_parquet(labels_file)
+    cfg, results, written = params["evaluate"], {}, {}
+    for kind in KINDS:
+        frame = training_frame(features, labels, kind, params["model"]["split"],
+                               params["labels"]["horizon_days"])
+        model = ChurnClassifier.from_dict(io.read_json(model_file(kind, models_dir)))
+        results[kind], plots = evaluate_kind(frame, model, cfg)
+        written[kind] = [io.write_csv(table, reports_dir / "plots" / f"{kind}_{name}.csv")
+                         for name, table in plots.items()]
+        m, base = results[kind]["model"], results[kind]["recency"]
+        log.info("%s test ROC-AUC %.3f [%.3f, %.3f] vs recency %.3f; PR-AUC %.3f vs %.3f; ECE %.3f",
+                 kind, m["roc_auc"], m.get("roc_auc_lo", float("nan")),
+                 m.get("roc_auc_hi", float("nan")), base["roc_auc"], m["pr_auc"], base["pr_auc"],
+                 m["ece"])
+    io.write_json(results, reports_dir / "metrics.json")
+    for kind in KINDS:
+        name = params["tracking"][f"{kind}_model_name"]
+        run_info = tracking.find_version(params["tracking"], name,
+                                         io.sha256_file(model_file(kind, models_dir)))
+        if run_info is None:
+            log.warning("%s: no registered version matches %s; not logged or promoted", kind,
+                        model_file(kind, models_dir))
+            continue
+        test = {f"test_{k}": v for k, v in results[kind]["model"].items()
+                if isinstance(v, float)}
+        tracking.log_evaluation(params["tracking"], run_info["run_id"], test, written[kind])
+        metric = cfg["promotion_metric"]
+        tracking.promote_if_better(params["tracking"], run_info["name"], run_info["version"],
+                                   metric, results[kind]["model"][metric],
+                                   float(cfg["min_improvement"]))
+    return results

@@ -1,0 +1,34 @@
+"""Stage ``labels``: attrition and win-back labels for every labelled snapshot."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from churnml import calendar, io
+from churnml.features import connect, load_tables
+from churnml.labels import make_labels, purchase_windows
+from churnml.stages.features import data_window
+
+log = logging.getLogger(__name__)
+PARAMS = ["features.snapshots", "labels", "engine"]
+
+
+def run(interim_dir: Path, out_file: Path, params: dict[str, Any]) -> pd.DataFrame:
+    """Label customers at each snapshot whose horizon ends within the data."""
+    start, end = data_window(interim_dir)
+    snaps, cfg = params["features"]["snapshots"], params["labels"]
+    dates = calendar.snapshot_dates(start, end, snaps["freq"], snaps["min_history_days"])
+    dates = calendar.labelled(dates, end, cfg["horizon_days"])
+    con = connect(params["engine"])
+    tables = load_tables(con, interim_dir, ("customers", "transactions"))
+    windows = con.execute(purchase_windows(tables["customers"], tables["transactions"], dates,
+                                           cfg["horizon_days"]))
+    labels = make_labels(windows, cfg["lapse_days"])
+    io.write_parquet(labels, out_file)
+    rates = labels.groupby("status")[["attrition", "winback"]].mean().round(3).to_dict()
+    log.info("labels: %d rows over %d snapshots; rates %s", len(labels), len(dates), rates)
+    return labels

@@ -1,0 +1,83 @@
+"""Stages ``train_attrition`` and ``train_winback``: fit, save, log to MLflow, register."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from churnml import io, provenance
+from churnml.errors import ConfigError
+from churnml.features import FEATURE_KEY, feature_columns
+from churnml.models import ChurnClassifier, time_split
+from churnml.stages.common import model_file
+
+log = logging.getLogger(__name__)
+KINDS = {"attrition": "active", "winback": "lapsed"}
+EXAMPLE_ROWS = 5
+
+
+def params_for(kind: str) -> list[str]:
+    """The params.yaml keys the training of ``kind`` reads."""
+    return ["model.split", "model.seed", "model.calibration", f"model.{kind}",
+            "labels.horizon_days", "tracking"]
+
+
+def training_frame(features: pd.DataFrame, labels: pd.DataFrame, kind: str,
+                   split_cfg: dict[str, Any], horizon_days: int) -> pd.DataFrame:
+    """Labelled rows of the right status, with a ``role`` column from the time split.
+
+    Parameters
+    ----------
+    features
+        ``customer_id, as_of`` plus feature columns.
+    labels
+        ``customer_id, as_of, status, attrition, winback``.
+    """
+    if kind not in KINDS:
+        raise ConfigError(f"unknown model kind {kind!r}; choose one of {sorted(KINDS)}")
+    rows = labels.loc[labels["status"] == KINDS[kind], [*FEATURE_KEY, kind]]
+    frame = features.merge(rows, on=FEATURE_KEY, how="inner", validate="one_to_one")
+    frame = frame.rename(columns={kind: "target"}).astype({"target": "int8"})
+    frame["role"] = time_split(frame["as_of"], horizon_days, int(split_cfg["test_snapshots"]),
+                               int(split_cfg["validation_snapshots"]))
+    return frame
+
+
+def fit_model(frame: pd.DataFrame, model_cfg: dict[str, Any], calibration: str,
+              seed: int) -> ChurnClassifier:
+    """Fit on the train rows, early-stopping and calibrating on the validation rows."""
+    columns = [c for c in feature_columns(frame) if c not in ("target", "role")]
+    train, valid = frame[frame["role"] == "train"], frame[frame["role"] == "validation"]
+    model = ChurnClassifier(**model_cfg, calibration=calibration, random_state=seed)
+    return model.fit(train[columns], train["target"], eval_set=(valid[columns], valid["target"]))
+
+
+def run(kind: str, features_file: Path, labels_file: Path, models_dir: Path,
+        params: dict[str, Any]) -> dict[str, Any]:
+    """Train the ``kind`` model, write it, and log and register it in MLflow."""
+    from churnml import tracking
+
+    features, labels = io.read_parquet(features_file), io.read_parquet(labels_file)
+    cfg = params["model"]
+    frame = training_frame(features, labels, kind, cfg["split"], params["labels"]["horizon_days"])
+    model = fit_model(frame, cfg[kind], cfg["calibration"], int(cfg["seed"]))
+    path = io.write_json(model.to_dict(), model_file(kind, models_dir))
+    counts = frame["role"].value_counts().to_dict()
+    log.info("%s: %s rows by role, best iteration %d", kind, counts, model.best_iteration_)
+    example = frame.loc[frame["role"] == "test", list(model.feature_names_in_)].head(EXAMPLE_ROWS)
+    flat = {f"{kind}.{k}": v for k, v in cfg[kind].items()}
+    flat.update({"calibration": cfg["calibration"], "seed": cfg["seed"],
+                 "horizon_days": params["labels"]["horizon_days"]})
+    metrics = {f"rows_{role}": float(n) for role, n in counts.items()}
+    metrics["best_iteration"] = float(model.best_iteration_)
+    tags = {"git_commit": provenance.git_commit(), "model_kind": kind,
+            tracking.MODEL_SHA_TAG: io.sha256_file(path),
+            **{f"input_sha256.{p.name}": h for p, h in
+               ((Path(k), v) for k, v in provenance.input_hashes([features_file, labels_file]).items())}}
+    run_info = tracking.log_training_run(
+        params["tracking"], registered_name=params["tracking"][f"{kind}_model_name"],
+        model_file=path, model=model, example=example, params=flat, metrics=metrics, tags=tags)
+    return run_info

@@ -1,0 +1,173 @@
+"""MLflow tracking: the only module that imports mlflow.
+
+Runs go to ``MLFLOW_TRACKING_URI`` when set, else to the configured
+``sqlite:///mlflow.db``. Models are logged as pyfunc with a signature and an input
+example, registered under a stable name, and promoted with the ``champion`` alias
+(not stages) only when they beat the current champion on the test metric.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from churnml.models.classifier import ChurnClassifier
+
+log = logging.getLogger(__name__)
+MODEL_SHA_TAG = "model_sha256"
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
+def _mlflow():  # imported lazily: mlflow is slow to import and has import-time side effects
+    import warnings
+
+    import mlflow
+
+    # We log a small PythonModel instance on purpose; its code lives in this module.
+    warnings.filterwarnings("ignore", message=".*Passing a Python object as `python_model`.*")
+    return mlflow
+
+def resolve_uri(cfg: dict[str, Any]) -> str:
+    """The tracking URI: ``MLFLOW_TRACKING_URI`` wins over ``tracking.uri``."""
+    return os.environ.get("MLFLOW_TRACKING_URI") or cfg["uri"]
+
+def _setup(cfg: dict[str, Any]) -> str:
+    mlflow = _mlflow()
+    mlflow.set_tracking_uri(resolve_uri(cfg))
+    client = mlflow.MlflowClient()
+    experiment = client.get_experiment_by_name(cfg["experiment"])
+    if experiment is None:
+        location = Path(cfg["artifact_location"]).resolve().as_uri()
+        return client.create_experiment(cfg["experiment"], artifact_location=location)
+    return experiment.experiment_id
+
+def _pyfunc_class():
+    mlflow = _mlflow()
+
+    class ChurnModelPyfunc(mlflow.pyfunc.PythonModel):
+        """Serves calibrated churn probabilities from a churnml model JSON artifact."""
+
+        def load_context(self, context):
+            import json
+
+            with open(context.artifacts["model"], encoding="utf-8") as handle:
+                self.model = ChurnClassifier.from_dict(json.load(handle))
+
+        def predict(self, context, model_input: pd.DataFrame, params=None):
+            return pd.Series(self.model.predict_proba(model_input)[:, 1], name="probability")
+
+    return ChurnModelPyfunc
+
+def log_training_run(cfg: dict[str, Any], *, registered_name: str, model_file: Path,
+                     model: ChurnClassifier, example: pd.DataFrame, params: dict[str, Any],
+                     metrics: dict[str, float], tags: dict[str, str]) -> dict[str, Any]:
+    """Log one training run with its model; register it; return run id and version."""
+    mlflow = _mlflow()
+    from mlflow.models import infer_signature
+
+    experiment_id = _setup(cfg)
+    # Integer columns cannot carry missing values in an MLflow schema: declare them as doubles.
+    example = example.reset_index(drop=True)
+    ints = example.select_dtypes("integer").columns
+    example = example.astype(dict.fromkeys(ints, "float64"))
+    signature = infer_signature(example, pd.Series(model.predict_proba(example)[:, 1],
+                                                   name="probability"))
+    with mlflow.start_run(experiment_id=experiment_id, run_name=registered_name) as run:
+        mlflow.log_params(params)
+        mlflow.log_metrics(metrics)
+        mlflow.set_tags(tags)
+        info = mlflow.pyfunc.log_model(
+            name="model", python_model=_pyfunc_class()(), artifacts={"model": str(model_file)},
+            signature=signature, input_example=example, registered_model_name=registered_name,
+            pip_requirements=_requirements())
+    version = str(info.registered_model_version)
+    mlflow.MlflowClient().set_model_version_tag(registered_name, version, MODEL_SHA_TAG,
+                                                tags[MODEL_SHA_TAG])
+    log.info("logged run %s, registered %s version %s", run.info.run_id, registered_name, version)
+    return {"run_id": run.info.run_id, "name": registered_name, "version": version}
+
+def _requirements() -> list[str]:
+    from importlib.metadata import version
+
+    return [f"{pkg}=={version(pkg)}" for pkg in
+            ("churnml", "lightgbm", "pandas", "numpy", "scikit-learn", "mlflow")]
+
+def log_evaluation(cfg: dict[str, Any], run_id: str, metrics: dict[str, float],
+                   artifacts: list[Path]) -> None:
+    """Add test metrics and plot files to an existing training run."""
+    mlflow = _mlflow()
+    _setup(cfg)
+    with mlflow.start_run(run_id=run_id):
+        mlflow.log_metrics(metrics)
+        for path in artifacts:
+            mlflow.log_artifact(str(path), artifact_path="evaluation")
+
+def promote_if_better(cfg: dict[str, Any], name: str, version: str, metric: str, value: float,
+                      min_improvement: float) -> dict[str, Any]:
+    """Point the champion alias at ``version`` if it beats the current champion.
+
+    The decision and its reason are recorded as tags on the model version.
+    """
+    mlflow = _mlflow()
+    _setup(cfg)
+    client = mlflow.MlflowClient()
+    alias = cfg["champion_alias"]
+    client.set_model_version_tag(name, version, f"test_{metric}", f"{value:.6f}")
+    try:
+        current = client.get_model_version_by_alias(name, alias)
+    except mlflow.exceptions.MlflowException:
+        current = None
+    if current is None or current.version == version:
+        promoted, reason = True, "no champion yet" if current is None else "already champion"
+    else:
+        best = float(current.tags.get(f"test_{metric}", "-inf"))
+        promoted = value > best + min_improvement
+        reason = (f"test {metric} {value:.4f} vs champion v{current.version} {best:.4f}"
+                  f" (needs > +{min_improvement})")
+    if promoted:
+        client.set_registered_model_alias(name, alias, version)
+    client.set_model_version_tag(name, version, "promotion", ("promoted: " if promoted else
+                                                              "not promoted: ") + reason)
+    log.info("%s v%s %s (%s)", name, version, "promoted" if promoted else "not promoted", reason)
+    return {"promoted": promoted, "reason": reason}
+
+def load_registered(uri: str, cfg: dict[str, Any] | None = None) -> tuple[ChurnClassifier, str]:
+    """Load a churnml model from ``models:/NAME@ALIAS`` (or any MLflow model URI).
+
+    Returns the model and a version string (``NAME/VERSION``) resolved once.
+    """
+    mlflow = _mlflow()
+    if cfg is not None:
+        mlflow.set_tracking_uri(resolve_uri(cfg))
+    pyfunc = mlflow.pyfunc.load_model(uri)
+    meta = pyfunc.metadata
+    version = uri
+    if uri.startswith("models:/") and "@" in uri:
+        name, alias = uri[len("models:/"):].split("@", 1)
+        mv = mlflow.MlflowClient().get_model_version_by_alias(name, alias)
+        version = f"{name}/{mv.version}"
+    log.debug("loaded %s (run %s)", version, meta.run_id)
+    return pyfunc.unwrap_python_model().model, version
+
+
+def find_version(cfg: dict[str, Any], name: str, model_sha256: str) -> dict[str, Any] | None:
+    """The newest registered version of ``name`` whose model file has this sha256.
+
+    Model files are deterministic, so their hash (not a random run id kept on disk)
+    links a DVC output to its MLflow run and registered version.
+    """
+    mlflow = _mlflow()
+    _setup(cfg)
+    client = mlflow.MlflowClient()
+    try:
+        versions = client.search_model_versions(f"name='{name}'")
+    except mlflow.exceptions.MlflowException:
+        return None
+    matches = [v for v in versions if v.tags.get(MODEL_SHA_TAG) == model_sha256]
+    if not matches:
+        return None
+    newest = max(matches, key=lambda v: int(v.version))
+    return {"run_id": newest.run_id, "name": name, "version": str(newest.version)}
