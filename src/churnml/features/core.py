@@ -50,6 +50,7 @@ def purchase_features(transactions: ir.Table, snaps: ir.Table, windows: list[int
     tx = transactions.filter((transactions.amount > 0) & ~transactions.is_return)
     j = tx.join(snaps, tx.ts < snaps.as_of)
     metrics: dict[str, ir.Value] = {
+        "first_purchase": j.ts.min(),
         "last_purchase": j.ts.max(),
         "frequency": j.count(),
         "monetary": j.amount.sum(),
@@ -115,12 +116,13 @@ def build_features(tables: dict[str, ir.Table], dates: list[pd.Timestamp],
     out = out.mutate(**filled)
     derived: dict[str, ir.Value] = {
         "recency_days": _days_between(out.as_of, out.last_purchase),
+        "days_since_first_purchase": _days_between(out.as_of, out.first_purchase),
         "avg_order_value": ibis.ifelse(out.frequency > 0, out.monetary / out.frequency, None),
     }
     for w in windows:
         prev = out[f"spend_prev_{w}d"]
         derived[f"spend_ratio_{w}d"] = ibis.ifelse(prev > 0, out[f"spend_{w}d"] / prev, None)
-    return out.mutate(**derived).drop("last_purchase").order_by(FEATURE_KEY)
+    return out.mutate(**derived).drop("first_purchase", "last_purchase").order_by(FEATURE_KEY)
 
 
 def feature_columns(frame: pd.DataFrame) -> list[str]:
