@@ -48,7 +48,8 @@ def compose(conf_dir: Path, overrides: Sequence[str] = ()) -> dict[str, Any]:
         with initialize_config_dir(config_dir=str(conf_dir), version_base="1.3"):
             cfg = hydra_compose(config_name=CONFIG_NAME, overrides=list(overrides))
     except (HydraException, OmegaConfBaseException) as exc:
-        raise ConfigError(f"cannot compose {conf_dir} with overrides {list(overrides)}: {exc}") from exc
+        raise ConfigError(
+            f"cannot compose {conf_dir} with overrides {list(overrides)}: {exc}") from exc
     return OmegaConf.to_container(cfg, resolve=True)
 
 

@@ -23,7 +23,7 @@ def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> 
 
 def top_share_metrics(y: np.ndarray, p: np.ndarray, fraction: float) -> tuple[float, float]:
     """Lift and capture rate when targeting the top ``fraction`` by score."""
-    k = max(1, int(round(fraction * len(p))))
+    k = max(1, round(fraction * len(p)))
     top = np.argsort(-p, kind="stable")[:k]
     base = y.mean()
     hits = y[top].sum()
@@ -42,7 +42,7 @@ def point_metrics(y: np.ndarray, p: np.ndarray, bins: int,
         "ece": expected_calibration_error(y, p, bins),
     }
     for fraction in top_fractions:
-        pct = int(round(100 * fraction))
+        pct = round(100 * fraction)
         out[f"lift_{pct}"], out[f"capture_{pct}"] = top_share_metrics(y, p, fraction)
     return out
 
@@ -69,7 +69,7 @@ def metrics_with_intervals(y: np.ndarray, p: np.ndarray, *, bins: int = 10,
             continue
         for k, v in point_metrics(y[idx], p[idx], bins, top_fractions).items():
             draws[k].append(v)
-    out = {"n": int(len(y)), "positive_rate": float(y.mean()), **point}
+    out = {"n": len(y), "positive_rate": float(y.mean()), **point}
     tail = (1 - level) / 2
     for k, values in draws.items():
         if values:

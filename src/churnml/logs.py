@@ -4,22 +4,30 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
+
+PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+NOISY_LOGGERS = ("alembic", "mlflow", "urllib3", "git", "matplotlib", "numexpr")
 
 
 def configure(verbose: bool = False) -> None:
-    """Configure root logging once, with rich output on a terminal and plain text otherwise."""
+    """Configure root logging once, to stderr: rich on a terminal, plain lines otherwise.
+
+    Plain lines are never wrapped, so logs and CI output stay greppable.
+    """
     level = logging.DEBUG if verbose else logging.INFO
-    try:
+    if sys.stderr.isatty():
+        from rich.console import Console
         from rich.logging import RichHandler
 
-        handler: logging.Handler = RichHandler(show_path=False, rich_tracebacks=False)
-        fmt = "%(message)s"
-    except ImportError:  # pragma: no cover - rich is a declared dependency
-        handler, fmt = logging.StreamHandler(), "%(asctime)s %(levelname)s %(name)s: %(message)s"
-    handler.setFormatter(logging.Formatter(fmt, datefmt="%H:%M:%S"))
+        handler: logging.Handler = RichHandler(console=Console(stderr=True), show_path=False)
+        handler.setFormatter(logging.Formatter("%(message)s", datefmt="%H:%M:%S"))
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter(PLAIN_FORMAT, datefmt="%H:%M:%S"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("alembic", "mlflow", "urllib3", "git", "matplotlib"):
+    for noisy in NOISY_LOGGERS:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")

@@ -66,8 +66,8 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"input lacks model features {missing[:5]}")
         out = X.loc[:, list(self.feature_names_in_)].copy()
         for column, levels in self.categories_.items():
-            out[column] = pd.Categorical(out[column].astype("string").astype(object),
-                                         categories=levels)
+            text = out[column].astype("string").astype(object)
+            out[column] = pd.Categorical(text.where(text.isin(levels)), categories=levels)
         for column in out.columns:
             if column not in self.categories_:
                 out[column] = pd.to_numeric(out[column], errors="raise").astype("float64")
@@ -85,7 +85,8 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
             c: sorted(X[c].dropna().astype(str).unique().tolist()) for c in X.columns
             if not (pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c]))}
         train = lgb.Dataset(self._encode(X), label=np.asarray(y, dtype=float),
-                            categorical_feature=list(self.categories_) or "auto", free_raw_data=False)
+                            categorical_feature=list(self.categories_) or "auto",
+                            free_raw_data=False)
         callbacks, valid_sets = [], []
         if eval_set is not None:
             Xv, yv = eval_set
@@ -94,7 +95,8 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
             callbacks = [lgb.early_stopping(self.early_stopping_rounds, verbose=False)]
         self.booster_ = lgb.train(self._lgb_params(), train, num_boost_round=self.max_rounds,
                                   valid_sets=valid_sets, callbacks=callbacks)
-        self.best_iteration_ = int(self.booster_.best_iteration or self.booster_.current_iteration())
+        best = self.booster_.best_iteration or self.booster_.current_iteration()
+        self.best_iteration_ = int(best)
         self.calibrator_ = self._fit_calibrator(eval_set)
         return self
 

@@ -31,11 +31,13 @@ def time_split(as_of: pd.Series, horizon_days: int, test_snapshots: int,
     test = dates[-test_snapshots:]
     remaining = [d for d in dates[:-test_snapshots] if d + horizon <= test[0]]
     if len(remaining) <= validation_snapshots:
-        raise ConfigError(f"not enough snapshots before {test[0].date()} for validation and training")
+        raise ConfigError(
+            f"not enough snapshots before {test[0].date()} for validation and training")
     validation = remaining[-validation_snapshots:]
     train = [d for d in remaining[:-validation_snapshots] if d + horizon <= validation[0]]
     if not train:
-        raise ConfigError(f"no training snapshot ends its label window before {validation[0].date()}")
+        raise ConfigError(
+            f"no training snapshot ends its label window before {validation[0].date()}")
     role = pd.Series("gap", index=as_of.index)
     role[as_of.isin(train)] = "train"
     role[as_of.isin(validation)] = "validation"

@@ -75,8 +75,8 @@ def run(kind: str, features_file: Path, labels_file: Path, models_dir: Path,
     metrics["best_iteration"] = float(model.best_iteration_)
     tags = {"git_commit": provenance.git_commit(), "model_kind": kind,
             tracking.MODEL_SHA_TAG: io.sha256_file(path),
-            **{f"input_sha256.{p.name}": h for p, h in
-               ((Path(k), v) for k, v in provenance.input_hashes([features_file, labels_file]).items())}}
+            **{f"input_sha256.{Path(p).name}": h
+               for p, h in provenance.input_hashes([features_file, labels_file]).items()}}
     run_info = tracking.log_training_run(
         params["tracking"], registered_name=params["tracking"][f"{kind}_model_name"],
         model_file=path, model=model, example=example, params=flat, metrics=metrics, tags=tags)

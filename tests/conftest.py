@@ -1,0 +1,38 @@
+"""Shared fixtures: tiny hand-built frames and the project root."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def project_root() -> Path:
+    """The repository root (tests never depend on the working directory)."""
+    return ROOT
+
+
+def make_classification_frame(n: int = 600, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+    """A small churn-like frame: risk rises with recency, falls with frequency."""
+    rng = np.random.default_rng(seed)
+    recency = rng.exponential(40, n)
+    frequency = rng.poisson(5, n).astype(float)
+    region = rng.choice(["north", "south", "east"], n)
+    logit = -2.0 + 0.03 * recency - 0.2 * frequency + (region == "south") * 0.8
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    frame = pd.DataFrame({
+        "recency_days": recency, "frequency": frequency, "region": region,
+        "tenure_days": recency + rng.exponential(200, n), "monetary": frequency * 30.0,
+    })
+    return frame, y
+
+
+@pytest.fixture
+def classification_data() -> tuple[pd.DataFrame, np.ndarray]:
+    """Features and labels for classifier tests."""
+    return make_classification_frame()

@@ -1,0 +1,96 @@
+"""ChurnClassifier: estimator conventions, calibration, determinism, robustness."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.exceptions import NotFittedError
+from sklearn.metrics import roc_auc_score
+
+from churnml.models import ChurnClassifier
+from tests.conftest import make_classification_frame
+
+SMALL = {"max_rounds": 60, "early_stopping_rounds": 10, "min_child_samples": 10}
+
+
+@pytest.fixture
+def fitted(classification_data):
+    X, y = classification_data
+    return ChurnClassifier(**SMALL).fit(X[:400], y[:400], eval_set=(X[400:], y[400:]))
+
+
+def test_fit_returns_self_and_learns_state(classification_data):
+    X, y = classification_data
+    model = ChurnClassifier(**SMALL)
+    assert model.fit(X, y) is model
+    assert model.n_features_in_ == X.shape[1] and model.categories_["region"]
+
+
+def test_unfitted_model_raises_not_fitted():
+    with pytest.raises(NotFittedError):
+        ChurnClassifier().predict_proba(pd.DataFrame({"a": [1.0]}))
+
+
+def test_probabilities_are_valid_and_informative(fitted):
+    X, y = make_classification_frame(seed=1)
+    p = fitted.predict_proba(X)[:, 1]
+    assert np.all((p >= 0) & (p <= 1)) and np.isfinite(p).all()
+    assert roc_auc_score(y, p) > 0.7
+
+
+def test_same_data_and_seed_give_identical_model(classification_data):
+    X, y = classification_data
+    a = ChurnClassifier(**SMALL).fit(X[:400], y[:400], eval_set=(X[400:], y[400:])).to_dict()
+    b = ChurnClassifier(**SMALL).fit(X[:400], y[:400], eval_set=(X[400:], y[400:])).to_dict()
+    assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def test_serialisation_round_trip_gives_identical_scores(fitted):
+    X, _ = make_classification_frame(seed=2)
+    again = ChurnClassifier.from_dict(json.loads(json.dumps(fitted.to_dict())))
+    np.testing.assert_array_equal(again.predict_proba(X), fitted.predict_proba(X))
+
+
+def test_shuffled_column_order_gives_identical_scores(fitted):
+    X, _ = make_classification_frame(seed=3)
+    shuffled = X[list(reversed(X.columns))]
+    np.testing.assert_array_equal(fitted.predict_proba(shuffled), fitted.predict_proba(X))
+
+
+def test_unseen_category_scores_like_missing(fitted):
+    X, _ = make_classification_frame(seed=4)
+    unseen, missing = X.copy(), X.copy()
+    unseen["region"] = "atlantis"
+    missing["region"] = None
+    np.testing.assert_array_equal(fitted.predict_proba(unseen), fitted.predict_proba(missing))
+
+
+def test_category_order_at_scoring_does_not_matter(fitted):
+    X, _ = make_classification_frame(seed=5)
+    recoded = X.assign(region=pd.Categorical(X["region"], categories=["south", "east", "north"]))
+    np.testing.assert_array_equal(fitted.predict_proba(recoded), fitted.predict_proba(X))
+
+
+def test_missing_feature_is_refused(fitted):
+    X, _ = make_classification_frame(seed=6)
+    with pytest.raises(ValueError, match="recency_days"):
+        fitted.predict_proba(X.drop(columns="recency_days"))
+
+
+def test_calibration_is_fitted_on_validation(classification_data):
+    X, y = classification_data
+    none = ChurnClassifier(**SMALL, calibration="none").fit(X, y, eval_set=(X[400:], y[400:]))
+    iso = ChurnClassifier(**SMALL, calibration="isotonic").fit(X, y, eval_set=(X[400:], y[400:]))
+    assert none.calibrator_["method"] == "none" and iso.calibrator_["method"] == "isotonic"
+    p = iso.predict_proba(X)[:, 1]
+    assert p.min() >= 0 and p.max() <= 1
+
+
+def test_contributions_have_one_column_per_feature(fitted):
+    X, _ = make_classification_frame(seed=7)
+    contrib = fitted.contributions(X.head(10))
+    assert list(contrib.columns) == list(fitted.feature_names_in_)
+    assert contrib.shape == (10, X.shape[1])

@@ -1,0 +1,44 @@
+"""Metrics against hand-computed values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from churnml import evaluate
+
+
+def test_perfect_ranking_metrics():
+    y = np.array([0, 0, 0, 1, 1])
+    p = np.array([0.1, 0.2, 0.3, 0.8, 0.9])
+    m = evaluate.point_metrics(y, p, bins=10, top_fractions=[0.4])
+    assert m["roc_auc"] == 1.0 and m["pr_auc"] == 1.0
+    assert m["lift_40"] == pytest.approx(1.0 / 0.4) and m["capture_40"] == 1.0
+
+
+def test_ece_is_zero_when_calibrated_within_bins():
+    y = np.array([0, 1] * 50)
+    p = np.full(100, 0.5)
+    assert evaluate.expected_calibration_error(y, p, bins=10) == pytest.approx(0.0)
+
+
+def test_ece_of_overconfident_predictions():
+    y = np.zeros(10, dtype=int)
+    p = np.full(10, 0.9)
+    assert evaluate.expected_calibration_error(y, p, bins=10) == pytest.approx(0.9)
+
+
+def test_bootstrap_interval_contains_point_estimate():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 400)
+    p = np.clip(y * 0.3 + rng.random(400) * 0.7, 0, 1)
+    m = evaluate.metrics_with_intervals(y, p, samples=100, seed=1)
+    assert m["roc_auc_lo"] <= m["roc_auc"] <= m["roc_auc_hi"]
+    assert m["n"] == 400
+
+
+def test_gain_table_ends_at_full_capture():
+    y = np.array([1, 0, 1, 0])
+    table = evaluate.gain_table(y, np.array([0.9, 0.8, 0.7, 0.1]), "m", steps=4)
+    assert table["capture"].iloc[-1] == 1.0
+    assert table["capture"].is_monotonic_increasing

@@ -1,0 +1,41 @@
+"""Atomic writes, byte-stable output, CSV injection, manifests."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from churnml import io
+
+
+def test_parquet_write_is_byte_stable(tmp_path):
+    frame = pd.DataFrame({"customer_id": ["a", "b"], "p": [0.1, 0.2]})
+    first = io.sha256_file(io.write_parquet(frame, tmp_path / "x.parquet"))
+    second = io.sha256_file(io.write_parquet(frame, tmp_path / "x.parquet"))
+    assert first == second
+    pd.testing.assert_frame_equal(io.read_parquet(tmp_path / "x.parquet"), frame)
+
+
+def test_failed_write_keeps_old_file_and_leaves_no_temp(tmp_path):
+    target = tmp_path / "out.json"
+    io.write_json({"v": 1}, target)
+    with pytest.raises(TypeError), io.atomic_path(target) as tmp:
+        tmp.write_text("partial")
+        raise TypeError("crash mid-write")
+    assert io.read_json(target) == {"v": 1}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.json"]
+
+
+def test_csv_cells_that_look_like_formulas_are_neutralised(tmp_path):
+    frame = pd.DataFrame({"note": ["=HYPERLINK(\"x\")", "+1", "-2", "@SUM(A1)", "plain"],
+                          "value": [1.0, -2.0, 3.0, 4.0, 5.0]})
+    back = pd.read_csv(io.write_csv(frame, tmp_path / "x.csv"))
+    assert back["note"].tolist() == ["'=HYPERLINK(\"x\")", "'+1", "'-2", "'@SUM(A1)", "plain"]
+    assert back["value"].tolist() == frame["value"].tolist()  # numbers are left alone
+
+
+def test_manifest_lists_hashes_of_outputs(tmp_path):
+    out = io.write_json({"a": 1}, tmp_path / "a.json")
+    manifest = io.write_manifest(tmp_path / "manifest.json", [out], rows=1)
+    assert manifest["outputs"]["a.json"]["sha256"] == io.sha256_file(out)
+    assert io.read_json(tmp_path / "manifest.json")["rows"] == 1

@@ -1,0 +1,84 @@
+"""End to end: the whole DVC pipeline on a tiny world in a throw-away copy of the repo."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("e2e")]
+TINY_WORLD = ["data.world.customers=600", "data.world.months=24"]
+
+
+def _run(args: list[str], cwd: Path) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, f"{args} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return done.stdout + done.stderr
+
+
+def _copy_project(root: Path, dest: Path) -> Path:
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+                            cwd=root, capture_output=True, text=True, check=True).stdout.split()
+    for rel in listed:
+        if (root / rel).is_file():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(root / rel, dest / rel)
+    for cmd in (["git", "init", "-q"], ["git", "add", "-A"],
+                ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "copy"]):
+        subprocess.run(cmd, cwd=dest, check=True, capture_output=True)
+    return dest
+
+
+def _ran(output: str) -> set[str]:
+    return {line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage")}
+
+
+@pytest.fixture(scope="module")
+def project(project_root, tmp_path_factory) -> Path:
+    dest = _copy_project(project_root, tmp_path_factory.mktemp("project"))
+    _run(["churnml", "compose", *TINY_WORLD], dest)
+    _run(["dvc", "repro"], dest)
+    return dest
+
+
+def test_pipeline_writes_scored_list_for_every_customer(project):
+    scored = pd.read_parquet(project / "data/scored/scored_customers.parquet")
+    csv = pd.read_csv(project / "data/scored/scored_customers.csv")
+    customers = pd.read_parquet(project / "data/interim/customers.parquet")
+    assert len(scored) == len(csv) == len(customers) == 600
+    active = scored[scored["status"] == "active"]
+    assert len(active) > 0 and active["p_attrition"].between(0, 1).all()
+    assert (project / "data/scored/manifest.json").is_file()
+    assert not {"name", "email", "phone"} & set(scored.columns)
+
+
+def test_metrics_and_plots_exist(project):
+    out = _run(["dvc", "metrics", "show", "--json"], project)
+    assert "roc_auc" in out
+    assert (project / "reports/plots/attrition_roc.csv").is_file()
+
+
+def test_second_repro_reruns_nothing(project):
+    assert _ran(_run(["dvc", "repro"], project)) == set()
+
+
+def test_changed_param_reruns_exactly_its_dependants(project):
+    _run(["churnml", "compose", *TINY_WORLD, "model.attrition.learning_rate=0.08"], project)
+    assert _ran(_run(["dvc", "repro"], project)) == {"train_attrition", "evaluate", "score"}
+
+
+def test_dvc_exp_run_with_hydra_override(project):
+    _run(["git", "add", "-A"], project)
+    _run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "lr"], project)
+    overrides = [arg for kv in [*TINY_WORLD, "model.attrition.learning_rate=0.1"]
+                 for arg in ("-S", kv)]
+    out = _run(["dvc", "exp", "run", *overrides], project)
+    assert _ran(out) == {"train_attrition", "evaluate", "score"}
+    assert "learning_rate: 0.1" in (project / "params.yaml").read_text()

@@ -1,0 +1,58 @@
+"""MLflow: logged with signature, registered, promoted by rule, reloaded by alias."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from churnml import io, tracking
+from churnml.models import ChurnClassifier
+from tests.conftest import make_classification_frame
+
+pytestmark = pytest.mark.xdist_group("mlflow")
+
+
+@pytest.fixture
+def cfg(tmp_path, monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    return {"uri": f"sqlite:///{tmp_path}/mlflow.db", "experiment": "test",
+            "artifact_location": str(tmp_path / "artifacts"), "champion_alias": "champion",
+            "attrition_model_name": "t-attrition", "winback_model_name": "t-winback"}
+
+
+def _log(cfg, tmp_path, rounds: int):
+    X, y = make_classification_frame()
+    model = ChurnClassifier(max_rounds=rounds, min_child_samples=10).fit(X, y)
+    path = io.write_json(model.to_dict(), tmp_path / f"model_{rounds}.json")
+    info = tracking.log_training_run(
+        cfg, registered_name="t-attrition", model_file=path, model=model, example=X.head(3),
+        params={"rounds": rounds}, metrics={"x": 1.0},
+        tags={tracking.MODEL_SHA_TAG: io.sha256_file(path)})
+    return model, path, info
+
+
+def test_log_register_promote_and_reload_by_alias(cfg, tmp_path):
+    model, path, info = _log(cfg, tmp_path, 20)
+    assert tracking.find_version(cfg, "t-attrition", io.sha256_file(path)) == info
+    assert tracking.promote_if_better(cfg, "t-attrition", info["version"], "roc_auc", 0.8, 0.0)[
+        "promoted"]
+    loaded, version = tracking.load_registered("models:/t-attrition@champion", cfg)
+    assert version == f"t-attrition/{info['version']}"
+    golden, _ = make_classification_frame(40, seed=11)
+    np.testing.assert_array_equal(loaded.predict_proba(golden), model.predict_proba(golden))
+
+
+def test_worse_model_does_not_take_the_alias(cfg, tmp_path):
+    _, _, first = _log(cfg, tmp_path, 20)
+    tracking.promote_if_better(cfg, "t-attrition", first["version"], "roc_auc", 0.8, 0.0)
+    _, _, second = _log(cfg, tmp_path, 5)
+    decision = tracking.promote_if_better(cfg, "t-attrition", second["version"], "roc_auc",
+                                          0.7, 0.0)
+    assert not decision["promoted"] and "champion" in decision["reason"]
+    _, version = tracking.load_registered("models:/t-attrition@champion", cfg)
+    assert version == f"t-attrition/{first['version']}"
+
+
+def test_environment_variable_wins_over_config(cfg, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///elsewhere.db")
+    assert tracking.resolve_uri(cfg) == "sqlite:///elsewhere.db"
