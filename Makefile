@@ -27,7 +27,6 @@ test-fast: $(STAMP)  ## the quick unit/property tests only
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
 
 compose: $(STAMP)  ## recompose params.yaml from conf/ (add overrides with ARGS="data.world.customers=500")
 	$(BIN)/churnml compose $(ARGS)

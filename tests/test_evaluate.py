@@ -42,3 +42,27 @@ def test_gain_table_ends_at_full_capture():
     table = evaluate.gain_table(y, np.array([0.9, 0.8, 0.7, 0.1]), "m", steps=4)
     assert table["capture"].iloc[-1] == 1.0
     assert table["capture"].is_monotonic_increasing
+
+
+def test_sliced_metrics_per_value_and_small_slices_report_size_only():
+    import pandas as pd
+
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 2, 200)
+    p = np.clip(0.5 * y + 0.5 * rng.random(200), 0, 1)
+    slices = pd.DataFrame({"region": ["a"] * 190 + ["b"] * 10})
+    out = evaluate.sliced_metrics(y, p, slices, min_rows=30)
+    assert out["region"]["a"]["n"] == 190 and "roc_auc" in out["region"]["a"]
+    assert out["region"]["b"] == {"n": 10, "positive_rate": float(y[190:].mean())}
+
+
+def test_figures_render_to_png(tmp_path):
+    from churnml import io, plots
+
+    y = np.array([0, 1, 0, 1, 1, 0])
+    p = np.array([0.2, 0.7, 0.4, 0.9, 0.6, 0.1])
+    tables = {"roc": evaluate.roc_points(y, p, "m"), "gain": evaluate.gain_table(y, p, "m", 3),
+              "calibration": evaluate.calibration_table(y, p, "m", 5)}
+    for name, table in tables.items():
+        path = io.write_figure(plots.FIGURES[name](table, name), tmp_path / f"{name}.png")
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -56,3 +56,10 @@ def test_worse_model_does_not_take_the_alias(cfg, tmp_path):
 def test_environment_variable_wins_over_config(cfg, monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///elsewhere.db")
     assert tracking.resolve_uri(cfg) == "sqlite:///elsewhere.db"
+
+
+def test_re_evaluating_the_champion_keeps_it(cfg, tmp_path):
+    _, _, first = _log(cfg, tmp_path, 20)
+    tracking.promote_if_better(cfg, "t-attrition", first["version"], "roc_auc", 0.8, 0.0)
+    again = tracking.promote_if_better(cfg, "t-attrition", first["version"], "roc_auc", 0.8, 0.0)
+    assert again == {"promoted": True, "reason": "already champion"}

@@ -103,3 +103,32 @@ def gain_table(y: np.ndarray, p: np.ndarray, name: str, steps: int = 20) -> pd.D
     capture = hits[k - 1] / max(y.sum(), 1)
     return pd.DataFrame({"model": name, "share_targeted": shares.round(4),
                          "capture": capture.round(5), "lift": (capture / shares).round(5)})
+
+
+def sliced_metrics(y: np.ndarray, p: np.ndarray, slices: pd.DataFrame,
+                   min_rows: int = 30) -> dict[str, dict[str, dict[str, float]]]:
+    """ROC-AUC, PR-AUC, Brier, size and positive rate per value of each slice column.
+
+    Parameters
+    ----------
+    y, p
+        Outcomes and probabilities, aligned with ``slices``' rows.
+    slices
+        One column per slicing dimension (e.g. ``region``, ``ladder_rung``).
+    min_rows
+        Slices smaller than this, or with a single class, report size and rate only.
+    """
+    y, p = np.asarray(y, dtype=int), np.asarray(p, dtype=float)
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for column in slices.columns:
+        values = slices[column].astype("string").fillna("<missing>").to_numpy()
+        out[column] = {}
+        for value in sorted(set(values)):
+            mask = values == value
+            entry = {"n": int(mask.sum()), "positive_rate": float(y[mask].mean())}
+            if mask.sum() >= min_rows and 0 < y[mask].sum() < mask.sum():
+                entry.update(roc_auc=float(roc_auc_score(y[mask], p[mask])),
+                             pr_auc=float(average_precision_score(y[mask], p[mask])),
+                             brier=float(brier_score_loss(y[mask], p[mask])))
+            out[column][str(value)] = entry
+    return out

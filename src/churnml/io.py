@@ -100,6 +100,13 @@ def write_text(text: str, path: Path | str) -> Path:
     return Path(path)
 
 
+def write_figure(fig: Any, path: Path | str, dpi: int = 110) -> Path:
+    """Save a matplotlib figure as PNG atomically, without version metadata."""
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=dpi, metadata={"Software": None})
+    return Path(path)
+
+
 def read_json(path: Path | str) -> Any:
     """Read a JSON file."""
     return json.loads(Path(path).read_text(encoding="utf-8"))

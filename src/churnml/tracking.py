@@ -115,12 +115,12 @@ def promote_if_better(cfg: dict[str, Any], name: str, version: str, metric: str,
     _setup(cfg)
     client = mlflow.MlflowClient()
     alias = cfg["champion_alias"]
-    client.set_model_version_tag(name, version, f"test_{metric}", f"{value:.6f}")
+    client.set_model_version_tag(name, version, f"test_{metric}", repr(float(value)))
     try:
         current = client.get_model_version_by_alias(name, alias)
     except mlflow.exceptions.MlflowException:
         current = None
-    if current is None or current.version == version:
+    if current is None or str(current.version) == str(version):
         promoted, reason = True, "no champion yet" if current is None else "already champion"
     else:
         best = float(current.tags.get(f"test_{metric}", "-inf"))

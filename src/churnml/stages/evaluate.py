@@ -8,9 +8,10 @@ from typing import Any
 
 import pandas as pd
 
-from churnml import evaluate, io
+from churnml import evaluate, io, plots
 from churnml.models import ChurnClassifier
 from churnml.models.baselines import RecencyBaseline, RFMLogistic
+from churnml.models.bgnbd import BGNBDBaseline
 from churnml.stages.common import model_file
 from churnml.stages.train import KINDS, training_frame
 
@@ -18,26 +19,38 @@ log = logging.getLogger(__name__)
 PARAMS = ["evaluate", "model.split", "labels.horizon_days", "tracking"]
 
 
-def score_test(frame: pd.DataFrame, model: ChurnClassifier) -> dict[str, pd.Series]:
-    """Test-set probabilities of the model and of the baselines (fitted on train rows)."""
+def score_test(frame: pd.DataFrame, model: ChurnClassifier, kind: str,
+               horizon_days: int) -> dict[str, pd.Series]:
+    """Test-set probabilities of the model and of the baselines (fitted on train rows).
+
+    The BG/NBD baseline predicts "no purchase within the horizon"; for win-back (the
+    positive class is "buys again") its complement is used.
+    """
     train, test = frame[frame["role"] == "train"], frame[frame["role"] == "test"]
     scores = {"model": model.predict_proba(test)[:, 1]}
     for name, baseline in (("recency", RecencyBaseline()), ("rfm_logistic", RFMLogistic())):
         scores[name] = baseline.fit(train, train["target"]).predict_proba(test)[:, 1]
+    no_purchase = BGNBDBaseline(horizon_days=horizon_days).fit(train, train["target"])
+    p_none = no_purchase.predict_proba(test)[:, 1]
+    scores["bgnbd"] = p_none if kind == "attrition" else 1.0 - p_none
     return {name: pd.Series(p, index=test.index) for name, p in scores.items()}
 
 
-def evaluate_kind(frame: pd.DataFrame, model: ChurnClassifier,
+def evaluate_kind(frame: pd.DataFrame, model: ChurnClassifier, kind: str, horizon_days: int,
                   cfg: dict[str, Any]) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:
     """Metrics (with bootstrap intervals) and plot tables for one model and its baselines."""
     y = frame.loc[frame["role"] == "test", "target"].to_numpy()
-    scores = score_test(frame, model)
+    scores = score_test(frame, model, kind, horizon_days)
     metrics = {name: evaluate.metrics_with_intervals(
         y, p.to_numpy(), bins=int(cfg["calibration_bins"]), top_fractions=cfg["top_fractions"],
         samples=int(cfg["bootstrap_samples"]), seed=int(cfg["bootstrap_seed"]))
         for name, p in scores.items()}
     metrics["test_as_of"] = str(frame.loc[frame["role"] == "test", "as_of"].max().date())
-    plots = {
+    test = frame[frame["role"] == "test"]
+    columns = [c for c in cfg["slices"] if c in test.columns]
+    metrics["slices"] = evaluate.sliced_metrics(y, scores["model"].to_numpy(), test[columns],
+                                                int(cfg["min_slice_rows"]))
+    tables = {
         "roc": pd.concat([evaluate.roc_points(y, p.to_numpy(), n) for n, p in scores.items()]),
         "gain": pd.concat([evaluate.gain_table(y, p.to_numpy(), n) for n, p in scores.items()]),
         "calibration": evaluate.calibration_table(y, scores["model"].to_numpy(), "model",
@@ -45,7 +58,7 @@ def evaluate_kind(frame: pd.DataFrame, model: ChurnClassifier,
         "importance": model.importance().rename_axis("feature").reset_index(name="gain")
         .assign(gain=lambda d: d["gain"].round(3)),
     }
-    return metrics, plots
+    return metrics, tables
 
 
 def run(features_file: Path, labels_file: Path, models_dir: Path, reports_dir: Path,
@@ -59,10 +72,17 @@ def run(features_file: Path, labels_file: Path, models_dir: Path, reports_dir: P
         frame = training_frame(features, labels, kind, params["model"]["split"],
                                params["labels"]["horizon_days"])
         model = ChurnClassifier.from_dict(io.read_json(model_file(kind, models_dir)))
-        results[kind], plots = evaluate_kind(frame, model, cfg)
+        results[kind], tables = evaluate_kind(frame, model, kind,
+                                              params["labels"]["horizon_days"], cfg)
         written[kind] = [io.write_csv(table, reports_dir / "plots" / f"{kind}_{name}.csv")
-                         for name, table in plots.items()]
+                         for name, table in tables.items()]
+        written[kind] += [io.write_figure(draw(tables[name], f"{kind}: {name}"),
+                                          reports_dir / "figures" / f"{kind}_{name}.png")
+                          for name, draw in plots.FIGURES.items()]
         m, base = results[kind]["model"], results[kind]["recency"]
+        log.info("%s test ROC-AUC: %s", kind, {name: round(r["roc_auc"], 3)
+                                               for name, r in results[kind].items()
+                                               if isinstance(r, dict) and "roc_auc" in r})
         log.info("%s test ROC-AUC %.3f [%.3f, %.3f] vs recency %.3f; PR-AUC %.3f vs %.3f; ECE %.3f",
                  kind, m["roc_auc"], m.get("roc_auc_lo", float("nan")),
                  m.get("roc_auc_hi", float("nan")), base["roc_auc"], m["pr_auc"], base["pr_auc"],
