@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from churnml import io, provenance
+from churnml import drift, io, provenance
 from churnml.errors import ConfigError
 from churnml.features import FEATURE_KEY, feature_columns
 from churnml.models import ChurnClassifier, time_split
@@ -55,6 +55,14 @@ def fit_model(frame: pd.DataFrame, model_cfg: dict[str, Any], calibration: str,
     return model.fit(train[columns], train["target"], eval_set=(valid[columns], valid["target"]))
 
 
+def write_profile(frame: pd.DataFrame, model: ChurnClassifier, path: Path) -> Path:
+    """Save the drift profile of the training rows next to the model file ``path``."""
+    profile = drift.training_profile(frame.loc[frame["role"] == "train",
+                                               list(model.feature_names_in_)])
+    profile["model_sha256"] = io.sha256_file(path)
+    return io.write_json(profile, path.with_name(drift.PROFILE_FILE))
+
+
 def run(kind: str, features_file: Path, labels_file: Path, models_dir: Path,
         params: dict[str, Any]) -> dict[str, Any]:
     """Train the ``kind`` model, write it, and log and register it in MLflow."""
@@ -65,6 +73,7 @@ def run(kind: str, features_file: Path, labels_file: Path, models_dir: Path,
     frame = training_frame(features, labels, kind, cfg["split"], params["labels"]["horizon_days"])
     model = fit_model(frame, cfg[kind], cfg["calibration"], int(cfg["seed"]))
     path = io.write_json(model.to_dict(), model_file(kind, models_dir))
+    write_profile(frame, model, path)
     counts = frame["role"].value_counts().to_dict()
     log.info("%s: %s rows by role, best iteration %d", kind, counts, model.best_iteration_)
     example = frame.loc[frame["role"] == "test", list(model.feature_names_in_)].head(EXAMPLE_ROWS)
