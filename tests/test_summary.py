@@ -1,0 +1,159 @@
+"""summary.html: a self-contained, readable page whose sections fill in as columns appear."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from churnml.report import SummaryContext, build_summary
+from churnml.report.sections import normalise_reason
+
+VOID = {"meta", "br", "hr", "img", "input", "link", "rect", "path", "circle", "line"}
+CTX = SummaryContext(as_of="2025-07-01", model_versions={"attrition": "att/3", "winback": "wb/2"},
+                     risk_bands={"high": 0.5, "medium": 0.25},
+                     drift={"attrition": {"decision": "warn", "warned": ["spend_ratio_90d"]},
+                            "winback": {"decision": "ok", "warned": []}})
+
+
+class Page(HTMLParser):
+    """Renders the page the way a browser's parser would: a tag tree and visible text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+        self.tags: list[tuple[str, dict]] = []
+        self.sections: dict[str, list[str]] = {}
+        self.current = "top"
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        if tag == "section":
+            self.current = dict(attrs)["id"]
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_endtag(self, tag):
+        if tag in VOID:
+            return
+        if not self.stack or self.stack.pop() != tag:
+            self.errors.append(f"unbalanced </{tag}>")
+
+    def handle_data(self, data):
+        if data.strip() and "style" not in self.stack:
+            self.sections.setdefault(self.current, []).append(data.strip())
+
+    def text(self, section: str) -> str:
+        return " ".join(self.sections.get(section, []))
+
+
+def render(page: str) -> Page:
+    parser = Page()
+    parser.feed(page)
+    parser.close()
+    assert parser.errors == [] and parser.stack == [], parser.errors
+    return parser
+
+
+def scored_list(n: int = 400, seed: int = 0, extras: bool = False) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    status = np.where(rng.random(n) < 0.75, "active", "lapsed")
+    p = rng.beta(1.2, 4.0, n)
+    p_att = pd.Series(np.where(status == "active", p, np.nan))
+    band = pd.Series(np.select([p_att >= 0.5, p_att >= 0.25], ["high", "medium"], "low"))
+    frame = pd.DataFrame({
+        "customer_id": [f"C{i:05d}" for i in range(n)], "as_of": pd.Timestamp("2025-07-01"),
+        "status": status, "p_attrition": p_att, "risk_band": band.where(p_att.notna()),
+        "risk_percentile": (p_att.rank(pct=True, method="max") * 100).round(2),
+        "p_winback": np.where(status == "lapsed", rng.beta(2, 5, n), np.nan),
+        "value": rng.gamma(2.0, 300.0, n).round(2)})
+    if extras:
+        offer = rng.choice(["none", "price_match", "apology", "double_points"], n)
+        frame = frame.assign(
+            offer_id=offer, ladder_rung=rng.choice(["customer", "client", "toxic"], n),
+            churn_cause=rng.choice(["burned", "lured"], n), holdout=rng.random(n) < 0.05,
+            expected_net_value=np.where(offer == "none", 0.0, rng.normal(20, 5, n)),
+            offer_cost=np.where(offer == "none", 0.0, 5.0),
+            shared_cause_risk=rng.random(n) < 0.1,
+            reason_1=[f"spend down {rng.integers(10, 90)} % vs the prior 90 days"
+                      for _ in range(n)],
+            reason_2=rng.choice(["2 unresolved complaints", "asked about porting out"], n))
+    return frame
+
+
+def test_page_is_self_contained_and_well_formed():
+    page = build_summary(scored_list(), CTX)
+    parsed = render(page)
+    names = {tag for tag, _ in parsed.tags}
+    assert not names & {"script", "link", "img", "iframe", "object", "embed"}
+    for _, attrs in parsed.tags:
+        for value in attrs.values():
+            assert not re.search(r"https?://(?!www\.w3\.org/2000/svg)", str(value))
+    assert "url(" not in page and "@import" not in page
+    for chart in re.findall(r"<svg.*?</svg>", page, flags=re.S):
+        assert ET.fromstring(chart).tag.endswith("svg")
+
+
+def test_sections_without_data_say_so_plainly():
+    parsed = render(build_summary(scored_list(), CTX))
+    assert "Offers: not configured" in parsed.text("offers")
+    assert "not available" in parsed.text("reasons")
+    assert "not available" in parsed.text("budget")
+    assert "not available" in parsed.text("shared-cause")
+    assert "in the 'high' risk band" in parsed.text("risk")
+    assert "spend_ratio_90d" in parsed.text("data-check")
+
+
+def test_sections_fill_in_when_the_columns_exist():
+    frame = scored_list(extras=True)
+    parsed = render(build_summary(frame, SummaryContext(**{**CTX.__dict__, "budget": 2000.0})))
+    offers = parsed.text("offers")
+    assert "price_match" in offers and "loyalty rung" in offers and "churn cause" in offers
+    assert "held out at random" in offers
+    assert "of 2,000" in parsed.text("budget") and "expected net value" in parsed.text("budget")
+    flagged = int(frame["shared_cause_risk"].sum())
+    assert f"{flagged:,} customers were exposed" in parsed.text("shared-cause")
+    assert "spend down N % vs the prior N days" in parsed.text("reasons")
+
+
+def test_key_figures_match_the_scored_list():
+    frame = scored_list()
+    top = render(build_summary(frame, CTX)).text("top")
+    assert f"{len(frame):,} customers scored" in top
+    assert f"{(frame['status'] == 'active').sum():,} active customers" in top
+
+
+def test_same_rows_in_any_order_give_the_same_bytes_and_no_customer_ids():
+    frame = scored_list(extras=True)
+    page = build_summary(frame, CTX)
+    assert build_summary(frame.sample(frac=1.0, random_state=3), CTX) == page
+    assert not any(cid in page for cid in frame["customer_id"])
+
+
+def test_text_is_escaped():
+    frame = scored_list(extras=True)
+    frame["reason_1"] = "<script>alert(1)</script>"
+    page = build_summary(frame, CTX)
+    assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+def test_quick_look_banner():
+    ctx = SummaryContext(**{**CTX.__dict__, "subset": "first 10 of 400 customers by id"})
+    assert "Do not load this file into the CRM" in render(build_summary(scored_list(), ctx)).text(
+        "top")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("spend down 62 % vs the prior 90 days", "spend down N % vs the prior N days"),
+    ("2 unresolved complaints", "N unresolved complaints"),
+    ("overdue by 1.5x the usual gap", "overdue by Nx the usual gap")])
+def test_reasons_are_counted_without_their_numbers(text, expected):
+    assert normalise_reason(text) == expected
