@@ -22,8 +22,8 @@ def test_pipeline_has_the_design_stages(project_root):
     assert any(name.startswith("train") for name in names)
 
 
-@pytest.mark.parametrize("name", ["ingest", "features", "labels", "train_attrition",
-                                  "train_winback", "evaluate", "score"])
+@pytest.mark.parametrize("name", ["ingest", "features", "labels", "segments",
+                                  "train_attrition", "train_winback", "evaluate", "score"])
 def test_stage_params_equal_what_the_stage_reads(project_root, name):
     stage = _stages(project_root)[name]
     command = shlex.split(stage["cmd"])

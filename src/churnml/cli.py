@@ -90,6 +90,15 @@ def cmd_labels(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_segments(args: argparse.Namespace) -> int:
+    from churnml.stages import segments
+    from churnml.stages.common import INTERIM_DIR, REPORTS_DIR
+
+    segments.run(INTERIM_DIR, segments.SEGMENTS_DIR, REPORTS_DIR / "segments",
+                 _params(args, segments.PARAMS))
+    return 0
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from churnml.stages import train
     from churnml.stages.common import FEATURES_FILE, LABELS_FILE, MODELS_DIR
@@ -145,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True)
     add("features", cmd_features, "point-in-time features for every snapshot")
     add("labels", cmd_labels, "attrition and win-back labels")
+    add("segments", cmd_segments, "loyalty ladder, lifecycle, churn cause, shared-cause risk")
     p = add("train", cmd_train, "train the attrition or win-back model, log it to MLflow")
     p.add_argument("kind", choices=["attrition", "winback"])
     add("evaluate", cmd_evaluate, "test metrics vs baselines, plots, champion promotion")

@@ -1,0 +1,189 @@
+"""Reason codes (DESIGN §8): the top reasons per customer, from LightGBM's own feature
+contributions, written as plain sentences from the templates in ``conf/reasons/``.
+
+A feature becomes a reason only if it pushes the score up (contribution above
+``min_contribution``), a template matches its name, and the template's condition holds
+for the customer's value (so "spend down 62 %" is never said of a customer whose spend
+rose). Templates sharing an ``id`` are one reason (``spend_90d`` and
+``spend_ratio_90d`` both tell the spend-drop story): each customer gets it once, from
+the feature that contributed most. A feature without a template is never shown, so an
+internal column name can never reach a customer list.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from churnml.errors import ConfigError
+
+CONDITIONS = {"below": np.less, "above": np.greater, "at_least": np.greater_equal,
+              "at_most": np.less_equal}
+DERIVED = ("value", "pct_down", "pct_up")
+
+
+class Explainable(Protocol):
+    """A model exposing per-feature contributions (e.g. ``ChurnClassifier``)."""
+
+    def contributions(self, X: pd.DataFrame) -> pd.DataFrame: ...
+
+
+@dataclass(frozen=True)
+class ReasonTemplate:
+    """One sentence template; see ``conf/reasons/default.yaml`` for the fields."""
+
+    id: str
+    pattern: re.Pattern[str]
+    text: str
+    value: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    conditions: dict[str, float | str] = field(default_factory=dict)
+
+
+def compile_templates(entries: list[dict[str, Any]]) -> list[ReasonTemplate]:
+    """Validate and compile the ``reasons.templates`` config entries.
+
+    Raises
+    ------
+    ConfigError
+        When a pattern is not a regular expression, or a text uses a placeholder that is
+        neither derived (``value, pct_down, pct_up``), a named group of the pattern, nor a
+        key of ``columns`` - or uses attribute / index access.
+    """
+    out = []
+    for entry in entries:
+        try:
+            pattern = re.compile(entry["features"])
+        except (re.error, KeyError) as exc:
+            raise ConfigError(f"reasons.templates {entry.get('id')!r}: bad `features` "
+                              f"pattern ({exc})") from exc
+        columns = dict(entry.get("columns") or {})
+        allowed = {*DERIVED, *pattern.groupindex, *columns}
+        for _, name, _, _ in string.Formatter().parse(entry["text"]):
+            if name is not None and name not in allowed:
+                raise ConfigError(f"reasons.templates {entry['id']!r}: placeholder {{{name}}} "
+                                  f"is not one of {sorted(allowed)}")
+        conditions = {k: entry[k] for k in CONDITIONS if k in entry}
+        out.append(ReasonTemplate(str(entry["id"]), pattern, str(entry["text"]),
+                                  entry.get("value"), columns, conditions))
+    return out
+
+
+def _match(feature: str, templates: list[ReasonTemplate]) -> tuple[ReasonTemplate, dict] | None:
+    for template in templates:
+        found = template.pattern.fullmatch(feature)
+        if found:
+            return template, {k: v for k, v in found.groupdict().items() if v is not None}
+    return None
+
+
+def _column(data: pd.DataFrame, pattern: str | None, groups: dict[str, str],
+            default: str) -> pd.Series | None:
+    name = default if pattern is None else pattern.format(**groups)
+    return pd.to_numeric(data[name], errors="coerce") if name in data else None
+
+
+def _applies(template: ReasonTemplate, value: pd.Series, data: pd.DataFrame,
+             groups: dict[str, str]) -> np.ndarray:
+    """Rows whose value meets every condition of the template (missing never does)."""
+    ok = value.notna().to_numpy().copy()
+    for name, bound in template.conditions.items():
+        if isinstance(bound, str):  # compare with another column, e.g. `below: prev`
+            other = _column(data, template.columns.get(bound), groups, bound)
+            if other is None:
+                return np.zeros(len(value), dtype=bool)
+            bound = other.to_numpy(dtype="float64")
+        with np.errstate(invalid="ignore"):
+            ok &= CONDITIONS[name](value.to_numpy(dtype="float64"), bound)
+    return ok
+
+
+def _candidates(contrib: pd.DataFrame, data: pd.DataFrame, templates: list[ReasonTemplate],
+                min_contribution: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per template id: each row's best contribution (-inf if none) and its feature."""
+    scores, chosen = {}, {}
+    for feature in contrib.columns:
+        matched = _match(feature, templates)
+        if matched is None:
+            continue
+        template, groups = matched
+        value = _column(data, template.value, groups, feature)
+        if value is None:
+            continue
+        push = contrib[feature].to_numpy(dtype="float64")
+        usable = (push > min_contribution) & _applies(template, value, data, groups)
+        score = np.where(usable, push, -np.inf)
+        best = scores.get(template.id, np.full(len(contrib), -np.inf))
+        better = score > best
+        scores[template.id] = np.where(better, score, best)
+        chosen[template.id] = np.where(better, feature, chosen.get(template.id))
+    return (pd.DataFrame(scores, index=contrib.index),
+            pd.DataFrame(chosen, index=contrib.index, dtype=object))
+
+
+def _render(feature: str, templates: list[ReasonTemplate], rows: pd.DataFrame) -> list[str]:
+    """The sentence for each of ``rows`` (data of the customers given this reason)."""
+    template, groups = _match(feature, templates)
+    value = _column(rows, template.value, groups, feature).to_numpy(dtype="float64")
+    extra = {k: rows[c.format(**groups)].to_numpy() for k, c in template.columns.items()}
+    out = []
+    for i, v in enumerate(value):
+        fields = {**groups, "value": v, "pct_down": 100 * (1 - v), "pct_up": 100 * (v - 1),
+                  **{k: col[i] for k, col in extra.items()}}
+        out.append(template.text.format(**fields))
+    return out
+
+
+def reason_codes(model: Explainable, X: pd.DataFrame, templates: list[ReasonTemplate] |
+                 list[dict[str, Any]], top_k: int = 3, context: pd.DataFrame | None = None,
+                 min_contribution: float = 0.0) -> pd.DataFrame:
+    """The top ``top_k`` reasons per row, as sentences.
+
+    Parameters
+    ----------
+    model
+        Anything with ``contributions(X)`` returning one column per model feature (the
+        LightGBM ``pred_contrib`` of :class:`~churnml.models.ChurnClassifier`).
+    X
+        The model's input rows (the feature columns the model was trained on).
+    templates
+        Compiled templates or the raw ``reasons.templates`` config list.
+    context
+        Optional extra columns (same index as ``X``) that templates may quote but the
+        model does not use, e.g. ``shared_cause_incident``.
+    min_contribution
+        A feature must push the margin up by more than this to be a reason.
+
+    Returns
+    -------
+    DataFrame
+        ``reason_1 .. reason_<top_k>`` (strings, missing when fewer reasons apply),
+        strongest first, indexed like ``X``.
+    """
+    compiled = templates if templates and isinstance(templates[0], ReasonTemplate) \
+        else compile_templates(list(templates))
+    data = X if context is None else pd.concat(
+        [X, context.loc[:, [c for c in context.columns if c not in X.columns]]], axis=1)
+    contrib = model.contributions(X)
+    scores, chosen = _candidates(contrib, data, compiled, min_contribution)
+    names = [f"reason_{k + 1}" for k in range(top_k)]
+    out = pd.DataFrame({n: pd.Series(pd.NA, index=X.index, dtype="string") for n in names})
+    if scores.empty:
+        return out
+    values = scores.to_numpy()
+    order = np.argsort(-values, axis=1, kind="stable")[:, :top_k]
+    for k in range(order.shape[1]):
+        pick = order[:, k]
+        real = np.isfinite(values[np.arange(len(values)), pick])
+        for j, template_id in enumerate(scores.columns):
+            rows = np.flatnonzero(real & (pick == j))
+            features = chosen[template_id].to_numpy()[rows]
+            for feature in pd.unique(features):
+                sel = rows[features == feature]
+                out.iloc[sel, k] = _render(feature, compiled, data.iloc[sel])
+    return out

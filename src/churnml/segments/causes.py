@@ -1,0 +1,198 @@
+"""Churn-cause typing (DESIGN §2): why a lapsed or exited customer left - ``burned``
+(bad experience), ``lured`` (competitor), ``price``, ``involuntary`` (payment failure,
+moved) or ``unknown`` - from the signals in a window around the lapse, with the
+evidence kept for the report.
+
+The rules (``segments.causes.rules``) form a decision list: each scores its cause as a
+weighted count of its signals, and the first rule whose score reaches its
+``min_score`` wins; with none, the cause is the ``fallback`` (``unknown``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from churnml.segments.common import (
+    before,
+    counts_by,
+    in_windows,
+    per_customer,
+    purchases,
+    signal_score,
+)
+
+INCIDENT_SIGNAL = "incident_exposure"
+SNAPSHOT_TESTS = {"at_most": np.less_equal, "at_least": np.greater_equal, "equals": np.equal}
+
+
+def lapsed_customers(transactions: pd.DataFrame, as_of: pd.Timestamp,
+                     lapse_days: int) -> pd.DataFrame:
+    """Customers who bought before but not in the ``lapse_days`` before ``as_of``.
+
+    Parameters
+    ----------
+    transactions
+        ``customer_id, ts, amount`` (optional ``is_return``).
+
+    Returns
+    -------
+    DataFrame
+        ``customer_id, as_of, last_purchase`` - the same "lapsed" as the labels'.
+    """
+    bought = purchases(before(transactions, as_of))
+    last = bought.groupby("customer_id")["ts"].max()
+    last = last.loc[(as_of - last) > pd.Timedelta(days=int(lapse_days))]
+    return pd.DataFrame({"customer_id": last.index.astype(str), "as_of": as_of,
+                         "last_purchase": last.to_numpy()})
+
+
+def signal_names(cfg: dict[str, Any]) -> list[str]:
+    """Every signal named by a cause rule, in rule order."""
+    names = [s for rule in cfg["rules"] for s in rule["signals"]]
+    return list(dict.fromkeys(names))
+
+
+def cause_signals(lapses: pd.DataFrame, events: pd.DataFrame | None, cfg: dict[str, Any],
+                  exposure: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Signal counts in each lapsed customer's window around their last purchase.
+
+    Parameters
+    ----------
+    lapses
+        :func:`lapsed_customers` (one ``as_of``).
+    events
+        ``customer_id, ts, event_type``, or None.
+    cfg
+        The ``segments.causes`` section (``window``, ``rules``).
+    exposure
+        Optional :func:`~churnml.segments.shared_cause.incident_exposure`
+        (``customer_id, incident_id, exposed_at``): exposures dated in the window count
+        as the ``incident_exposure`` signal.
+
+    Returns
+    -------
+    DataFrame
+        ``customer_id, as_of, window_start, window_end``, one count column per signal
+        of :func:`signal_names`, and ``cause_incidents`` (incident ids, comma-separated).
+    """
+    as_of = lapses["as_of"].iloc[0] if len(lapses) else pd.NaT
+    win = cfg["window"]
+    index = pd.Index(lapses["customer_id"], name="customer_id")
+    last = pd.Series(lapses["last_purchase"].to_numpy(), index=index)
+    start = last - pd.Timedelta(days=int(win["days_before"]))
+    end = (last + pd.Timedelta(days=int(win["days_after"]))).clip(upper=as_of)
+    ev = in_windows(before(events, as_of), start, end)
+    kinds = counts_by(ev, "event_type", index) if "event_type" in ev else pd.DataFrame(index=index)
+    hits = _exposures_in_window(exposure, start, end)
+    kinds[INCIDENT_SIGNAL] = per_customer(hits["exposed_at"], hits["customer_id"], index, "size")
+    out = pd.DataFrame({"as_of": as_of, "window_start": start, "window_end": end}, index=index)
+    for name in signal_names(cfg):
+        out[name] = kinds[name].astype("int64") if name in kinds else 0
+    out["cause_incidents"] = hits.groupby("customer_id")["incident_id"].agg(
+        lambda ids: ",".join(sorted(set(ids)))).reindex(index).astype("string")
+    return out.reset_index()
+
+
+def _exposures_in_window(exposure: pd.DataFrame | None, start: pd.Series,
+                         end: pd.Series) -> pd.DataFrame:
+    if exposure is None or exposure.empty:
+        return pd.DataFrame({"customer_id": pd.Series(dtype="str"),
+                             "incident_id": pd.Series(dtype="str"),
+                             "exposed_at": pd.Series(dtype="datetime64[us]")})
+    return in_windows(exposure.rename(columns={"exposed_at": "ts"}), start, end).rename(
+        columns={"ts": "exposed_at"})
+
+
+def snapshot_cause_signals(customers: pd.DataFrame, as_of: pd.Timestamp,
+                           cfg: dict[str, Any]) -> pd.DataFrame:
+    """Signals for snapshot-mode tables (one row per customer, e.g. Telco), read from
+    attributes by ``segments.causes.snapshot_signals``, for the churned customers.
+
+    Parameters
+    ----------
+    customers
+        ``customer_id, churned`` and the attribute columns named in the config (a
+        missing column is skipped).
+
+    Returns
+    -------
+    DataFrame
+        As :func:`cause_signals` (window bounds are ``as_of``; no incidents).
+    """
+    left = customers.loc[customers["churned"].fillna(False).astype(bool)]
+    out = pd.DataFrame({"customer_id": left["customer_id"].astype(str).to_numpy(),
+                        "as_of": as_of, "window_start": as_of, "window_end": as_of})
+    for name in signal_names(cfg):
+        out[name] = 0.0
+    for rule in cfg.get("snapshot_signals") or []:
+        if rule["column"] not in left:
+            continue
+        test = next(k for k in SNAPSHOT_TESTS if k in rule)
+        values = left[rule["column"]]
+        values = (values.astype("string") if test == "equals"
+                  else pd.to_numeric(values, errors="coerce").astype("float64"))
+        met = SNAPSHOT_TESTS[test](values.to_numpy(), rule[test])
+        out[rule["signal"]] = out.get(rule["signal"], 0.0) + float(rule["weight"]) * np.where(
+            pd.isna(met), False, met).astype(bool)
+    out["cause_incidents"] = pd.Series(pd.NA, index=out.index, dtype="string")
+    return out
+
+
+def type_causes(signals: pd.DataFrame, cfg: dict[str, Any]) -> pd.DataFrame:
+    """The churn cause of every lapsed customer, with its evidence.
+
+    Parameters
+    ----------
+    signals
+        :func:`cause_signals` or :func:`snapshot_cause_signals`: ``customer_id, as_of``
+        and signal count columns (a missing signal counts 0).
+    cfg
+        The ``segments.causes`` section.
+
+    Returns
+    -------
+    DataFrame
+        ``customer_id, as_of, churn_cause, cause_score, cause_evidence`` (a sentence
+        listing the signals seen and the window) and ``evidence_<signal>`` counts.
+    """
+    rules = cfg["rules"]
+    scores = np.column_stack([signal_score(signals, r["signals"]).to_numpy() for r in rules]) \
+        if len(signals) else np.zeros((0, len(rules)))
+    reached = scores >= np.array([float(r["min_score"]) for r in rules])
+    best = reached.argmax(axis=1) if len(signals) else np.zeros(0, dtype=int)
+    found = reached.any(axis=1)
+    causes = np.array([r["cause"] for r in rules], dtype=object)
+    out = pd.DataFrame({
+        "customer_id": signals["customer_id"].to_numpy(),
+        "as_of": signals["as_of"].to_numpy(),
+        "churn_cause": np.where(found, causes[best] if len(best) else [], cfg["fallback"]),
+        "cause_score": np.where(found, scores[np.arange(len(best)), best] if len(best) else [],
+                                0.0),
+        "cause_evidence": evidence_text(signals, signal_names(cfg)),
+    })
+    for name in signal_names(cfg):
+        out[f"evidence_{name}"] = signals[name].to_numpy() if name in signals else 0
+    out["cause_incidents"] = signals.get("cause_incidents", pd.Series(pd.NA, index=signals.index)
+                                         ).astype("string").to_numpy()
+    return out
+
+
+def evidence_text(signals: pd.DataFrame, names: list[str]) -> np.ndarray:
+    """``"2 x payment failure, 1 x complaint (2024-01-05 to 2024-05-04)"``, or ``"none"``."""
+    text = np.full(len(signals), "", dtype=object)
+    for name in names:
+        if name not in signals:
+            continue
+        count = signals[name].to_numpy(dtype="float64")
+        piece = np.char.add(np.char.mod("%g", count).astype(object), f" x {name.replace('_', ' ')}")
+        piece = np.where(count > 0, piece, "")
+        text = np.where(piece == "", text, np.where(text == "", piece, text + ", " + piece))
+    text = np.where(text == "", "none", text)
+    if {"window_start", "window_end"} <= set(signals.columns):
+        start = signals["window_start"].dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+        end = signals["window_end"].dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+        text = text + " (" + start + " to " + end + ")"
+    return text

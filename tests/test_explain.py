@@ -1,0 +1,118 @@
+"""Reason codes: LightGBM contributions turned into plain sentences from templates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from churnml.errors import ConfigError
+from churnml.explain import compile_templates, reason_codes
+from churnml.models import ChurnClassifier
+from tests.segment_frames import default_cfg
+
+
+def _churn_frame(n: int = 3000, seed: int = 3) -> tuple[pd.DataFrame, np.ndarray]:
+    """Attrition driven by falling spend, complaints and recency; region is noise."""
+    rng = np.random.default_rng(seed)
+    prev = rng.gamma(3.0, 40.0, n)
+    ratio = rng.uniform(0.0, 1.6, n)
+    complaints = rng.poisson(0.3, n).astype(float)
+    recency = rng.exponential(20.0, n)
+    frame = pd.DataFrame({
+        "spend_90d": prev * ratio, "spend_prev_90d": prev, "spend_ratio_90d": ratio,
+        "complaint_90d": complaints, "recency_days": recency,
+        "region": rng.choice(["north", "south"], n), "tenure_days": rng.uniform(200, 900, n),
+    })
+    logit = -1.0 - 3.0 * (ratio - 0.8) + 0.9 * complaints + 0.02 * recency
+    return frame, (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+
+
+@pytest.fixture(scope="module")
+def model_and_frame():
+    frame, y = _churn_frame()
+    model = ChurnClassifier(max_rounds=150, calibration="none").fit(frame, y)
+    return model, frame
+
+
+@pytest.fixture
+def templates():
+    return default_cfg("reasons")["templates"]
+
+
+def test_a_customer_whose_spend_fell_60_percent_hears_it(model_and_frame, templates):
+    model, _ = model_and_frame
+    customer = pd.DataFrame([{"spend_90d": 80.0, "spend_prev_90d": 200.0, "spend_ratio_90d": 0.4,
+                              "complaint_90d": 2.0, "recency_days": 45.0, "region": "north",
+                              "tenure_days": 400.0}], index=["c1"])
+    reasons = reason_codes(model, customer, templates, top_k=3)
+    assert list(reasons.columns) == ["reason_1", "reason_2", "reason_3"]
+    said = reasons.loc["c1"].dropna().tolist()
+    assert "spend down 60 % vs the prior 90 days" in said
+    assert "2 complaints in the last 90 days" in said
+    assert len(said) == len(set(said))  # spend_90d and spend_ratio_90d: one reason, said once
+
+
+def test_no_reason_names_an_internal_column(model_and_frame, templates):
+    model, frame = model_and_frame
+    reasons = reason_codes(model, frame.head(300), templates)
+    text = " ".join(reasons.stack().dropna().astype(str))
+    assert text
+    for column in frame.columns:
+        assert column not in text
+
+
+def test_a_condition_that_does_not_hold_is_never_said(model_and_frame, templates):
+    model, frame = model_and_frame
+    rising = frame.loc[frame["spend_ratio_90d"] > 1.0].head(200)
+    reasons = reason_codes(model, rising, templates)
+    assert not reasons.stack().astype(str).str.contains("spend down").any()
+
+
+def test_reasons_are_ordered_by_contribution(model_and_frame, templates):
+    model, frame = model_and_frame
+    rows = frame.head(200)
+    contrib = model.contributions(rows)
+    reasons = reason_codes(model, rows, templates, top_k=1)
+    complaints_first = reasons["reason_1"].str.contains("complaints").fillna(False)
+    top = contrib[["complaint_90d", "spend_ratio_90d", "spend_90d", "spend_prev_90d",
+                   "recency_days"]].idxmax(axis=1)
+    assert (top[complaints_first] == "complaint_90d").all()
+
+
+def test_templates_can_quote_context_columns():
+    class Fixed:
+        def contributions(self, X):
+            return pd.DataFrame({"shared_cause_incidents": [0.5, 0.5, -0.2]}, index=X.index)
+
+    X = pd.DataFrame({"shared_cause_incidents": [1, 0, 1]}, index=["a", "b", "c"])
+    context = pd.DataFrame({"shared_cause_incident": ["INC0004", None, "INC0002"]}, index=X.index)
+    reasons = reason_codes(Fixed(), X, default_cfg("reasons")["templates"], top_k=2,
+                           context=context)
+    assert reasons.loc["a", "reason_1"].startswith("exposed to incident #INC0004")
+    assert reasons.loc[["b", "c"], "reason_1"].isna().all()  # not exposed / pushes down
+    assert reasons["reason_2"].isna().all()
+
+
+def test_a_column_condition_compares_two_features():
+    class Fixed:
+        def contributions(self, X):
+            return pd.DataFrame({"count_30d": [1.0, 1.0]}, index=X.index)
+
+    X = pd.DataFrame({"count_30d": [1, 5], "count_prev_30d": [4, 2]}, index=["down", "up"])
+    reasons = reason_codes(Fixed(), X, default_cfg("reasons")["templates"])
+    assert reasons.loc["down", "reason_1"] == "1 purchases in the last 30 days, down from 4"
+    assert pd.isna(reasons.loc["up", "reason_1"])
+
+
+def test_unknown_placeholders_and_attribute_access_are_config_errors():
+    with pytest.raises(ConfigError, match="placeholder"):
+        compile_templates([{"id": "x", "features": "a", "text": "{nope}"}])
+    with pytest.raises(ConfigError, match="placeholder"):
+        compile_templates([{"id": "x", "features": "a", "text": "{value.__class__}"}])
+    with pytest.raises(ConfigError, match="pattern"):
+        compile_templates([{"id": "x", "features": "(", "text": "t"}])
+
+
+def test_the_shipped_templates_compile():
+    assert len(compile_templates(default_cfg("reasons")["templates"])) > 10

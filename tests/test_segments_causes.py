@@ -1,0 +1,113 @@
+"""Churn-cause typing: lapses, signal windows, the decision list and its evidence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from churnml.segments.causes import (
+    cause_signals,
+    lapsed_customers,
+    snapshot_cause_signals,
+    type_causes,
+)
+from tests.segment_frames import AS_OF, customers, default_cfg, events, transactions
+
+LAPSE_DAYS = 90
+
+
+@pytest.fixture
+def cfg():
+    return default_cfg()["causes"]
+
+
+def _causes(tx, ev, cfg, exposure=None) -> dict[str, str]:
+    lapses = lapsed_customers(tx, AS_OF, LAPSE_DAYS)
+    typed = type_causes(cause_signals(lapses, ev, cfg, exposure), cfg)
+    return dict(zip(typed["customer_id"], typed["churn_cause"], strict=True))
+
+
+def test_only_customers_silent_for_lapse_days_are_lapsed():
+    tx = transactions([("gone", "2024-01-10", 10.0), ("recent", "2024-06-01", 10.0),
+                       ("returned_only", "2024-01-10", -10.0, True)])
+    lapses = lapsed_customers(tx, AS_OF, LAPSE_DAYS)
+    assert lapses["customer_id"].tolist() == ["gone"]
+    assert lapses["last_purchase"].iloc[0] == pd.Timestamp("2024-01-10")
+
+
+def test_each_cause_from_its_signals(cfg):
+    ids = ["lured", "paid", "burned", "pricey", "quiet", "one_price_check"]
+    tx = transactions([(c, "2024-02-01", 30.0) for c in ids])
+    ev = events([
+        ("lured", "2024-01-15", "competitor_inquiry"), ("lured", "2024-02-10", "port_out_request"),
+        ("paid", "2024-02-20", "payment_failure"),
+        ("burned", "2024-01-20", "complaint"),
+        ("pricey", "2024-01-05", "price_comparison"), ("pricey", "2024-01-25", "price_comparison"),
+        ("quiet", "2024-02-15", "cancel_page_visit"),
+        ("one_price_check", "2024-01-25", "price_comparison"),
+    ])
+    assert _causes(tx, ev, cfg) == {"lured": "lured", "paid": "involuntary", "burned": "burned",
+                                    "pricey": "price", "quiet": "unknown",
+                                    "one_price_check": "unknown"}
+
+
+def test_the_first_rule_reached_wins(cfg):
+    tx = transactions([("both", "2024-02-01", 30.0)])
+    ev = events([("both", "2024-01-20", "complaint"), ("both", "2024-01-21", "complaint"),
+                 ("both", "2024-01-22", "competitor_inquiry")])
+    assert _causes(tx, ev, cfg) == {"both": "lured"}
+    cfg["rules"] = [r for r in cfg["rules"] if r["cause"] != "lured"]
+    assert _causes(tx, ev, cfg) == {"both": "burned"}
+
+
+def test_signals_outside_the_window_or_after_as_of_do_not_count(cfg):
+    tx = transactions([("a", "2024-02-01", 30.0)])
+    ev = events([("a", "2023-06-01", "complaint"),         # long before the lapse
+                 ("a", "2024-07-01", "payment_failure")])  # on as_of: not yet known
+    assert _causes(tx, ev, cfg) == {"a": "unknown"}
+
+
+def test_incident_exposure_in_the_window_means_burned(cfg):
+    tx = transactions([("a", "2024-02-01", 30.0)])
+    exposure = pd.DataFrame({"customer_id": ["a"], "incident_id": ["INC1"],
+                             "exposed_at": [pd.Timestamp("2024-01-15")]})
+    lapses = lapsed_customers(tx, AS_OF, LAPSE_DAYS)
+    typed = type_causes(cause_signals(lapses, None, cfg, exposure), cfg)
+    assert typed["churn_cause"].tolist() == ["burned"]
+    assert typed["cause_incidents"].tolist() == ["INC1"]
+    assert "1 x incident exposure" in typed["cause_evidence"].iloc[0]
+
+
+def test_evidence_lists_signals_and_window(cfg):
+    tx = transactions([("a", "2024-02-01", 30.0)])
+    ev = events([("a", "2024-01-15", "competitor_inquiry"),
+                 ("a", "2024-01-16", "competitor_inquiry"),
+                 ("a", "2024-01-20", "price_comparison")])
+    typed = type_causes(cause_signals(lapsed_customers(tx, AS_OF, LAPSE_DAYS), ev, cfg), cfg)
+    row = typed.iloc[0]
+    assert row["cause_evidence"] == ("2 x competitor inquiry, 1 x price comparison "
+                                     "(2023-11-03 to 2024-05-01)")
+    assert row["evidence_competitor_inquiry"] == 2 and row["cause_score"] == 2.0
+
+
+def test_no_lapsed_customers_gives_an_empty_frame(cfg):
+    tx = transactions([("a", "2024-06-20", 30.0)])
+    typed = type_causes(cause_signals(lapsed_customers(tx, AS_OF, LAPSE_DAYS), None, cfg), cfg)
+    assert typed.empty and "churn_cause" in typed
+
+
+def test_snapshot_tables_type_churned_customers_from_attributes(cfg):
+    cust = customers("stayed", "refunded", "extra_data", "plain",
+                     churned=[False, True, True, True],
+                     total_refunds=[5.0, 12.5, 0.0, 0.0],
+                     total_extra_data_charges=["0", "0", "40", None])
+    cfg["snapshot_signals"] = [
+        {"column": "total_refunds", "at_least": 0.01, "signal": "complaint", "weight": 1.0},
+        {"column": "total_extra_data_charges", "at_least": 0.01, "signal": "price_comparison",
+         "weight": 2.0},
+        {"column": "not_there", "at_least": 1, "signal": "complaint", "weight": 1.0}]
+    typed = type_causes(snapshot_cause_signals(cust, AS_OF, cfg), cfg)
+    assert dict(zip(typed["customer_id"], typed["churn_cause"], strict=True)) == {
+        "refunded": "burned", "extra_data": "price", "plain": "unknown"}
+    assert np.all(typed["as_of"] == AS_OF)

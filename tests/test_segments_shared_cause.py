@@ -1,0 +1,101 @@
+"""Shared-cause risk: tracing incidents to everyone exposed, complaint rates, outreach."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from churnml.segments.shared_cause import incident_exposure, outreach_list, shared_cause_exposure
+from tests.segment_frames import customers, default_cfg, events, incidents, transactions
+
+AS_OF = pd.Timestamp("2024-04-01")
+
+
+@pytest.fixture
+def cfg():
+    return default_cfg()["shared_cause"]
+
+
+@pytest.fixture
+def region_world():
+    """An outage in the north: three northern customers complain, three stay silent."""
+    ids = [f"n{i}" for i in range(6)] + ["s0", "s1", "n_idle"]
+    cust = customers(*ids, region=["north"] * 6 + ["south", "south", "north"])
+    tx = transactions([(c, "2024-01-20", 25.0) for c in ids[:-1]]
+                      + [("n_idle", "2023-03-01", 25.0)])
+    inc = incidents([("INC1", "2024-02-01", "2024-02-05", "region")])
+    ev = events([(c, "2024-02-03", "complaint") for c in ("n0", "n1", "n2")]
+                + [("s0", "2024-02-03", "complaint")],
+                incident_id=["INC1", "INC1", "INC1", None])
+    return cust, tx, ev, inc
+
+
+def _flags(world, cfg, as_of=AS_OF):
+    cust, tx, ev, inc = world
+    exposure = incident_exposure(cust, tx, ev, inc, as_of, cfg)
+    return shared_cause_exposure(cust, exposure, ev, inc, as_of, cfg).set_index("customer_id")
+
+
+def test_a_region_incident_flags_every_active_customer_there(region_world, cfg):
+    flags = _flags(region_world, cfg)
+    exposed = set(flags.index[flags["shared_cause_exposed"]])
+    assert exposed == {f"n{i}" for i in range(6)}  # not the south, not the idle northerner
+    assert set(flags.index[flags["shared_cause_outreach"]]) == {"n3", "n4", "n5"}
+    assert flags.loc["n4", "shared_cause_complaint_rate"] == pytest.approx(3 / 6)
+    assert flags.loc["n4", "shared_cause_incident"] == "INC1"
+    assert outreach_list(flags.reset_index())["customer_id"].tolist() == ["n3", "n4", "n5"]
+
+
+def test_nothing_is_known_before_the_incident(region_world, cfg):
+    flags = _flags(region_world, cfg, as_of=pd.Timestamp("2024-02-01"))
+    assert not flags["shared_cause_exposed"].any()
+
+
+def test_complaints_after_as_of_do_not_count(region_world, cfg):
+    flags = _flags(region_world, cfg, as_of=pd.Timestamp("2024-02-03 12:00"))
+    # complaints at 00:00 on Feb 3 are known; the incident ends later (still open)
+    assert flags.loc["n4", "shared_cause_complaint_rate"] == pytest.approx(3 / 6)
+    earlier = _flags(region_world, cfg, as_of=pd.Timestamp("2024-02-02"))
+    assert not earlier["shared_cause_exposed"].any()  # too few complainers to trace it yet
+
+
+def test_risk_expires_after_at_risk_days(region_world, cfg):
+    cfg["at_risk_days"] = 30
+    assert not _flags(region_world, cfg)["shared_cause_exposed"].any()
+
+
+def test_a_purchase_level_key_exposes_buyers_of_that_batch(cfg):
+    cust = customers("a", "b", "c", "d", "e")
+    tx = transactions([("a", "2024-01-25", 9.0), ("b", "2024-01-26", 9.0),
+                       ("c", "2024-02-02", 9.0), ("d", "2024-02-02", 9.0),
+                       ("e", "2023-06-01", 9.0)],
+                      batch=["B7", "B7", "B7", "B8", "B7"])
+    inc = incidents([("INC2", "2024-02-01", "2024-02-10", "batch")], scope_value=["B7"])
+    ev = events([("a", "2024-02-04", "complaint")], incident_id=["INC2"])
+    exposure = incident_exposure(cust, tx, ev, inc, AS_OF, cfg)
+    got = exposure.set_index("customer_id")["exposed_at"].to_dict()
+    assert set(got) == {"a", "b", "c"}  # e bought B7 long before the lead window
+    assert got["c"] == pd.Timestamp("2024-02-02")  # exposed when they bought it
+    assert got["b"] == pd.Timestamp("2024-02-01")  # bought before: exposed at the start
+
+
+def test_an_untraceable_incident_exposes_only_its_complainers(cfg):
+    cust = customers("a", "b")
+    tx = transactions([("a", "2024-01-25", 9.0), ("b", "2024-01-26", 9.0)])
+    inc = incidents([("INC3", "2024-02-01", "2024-02-10", "courier")])
+    ev = events([("a", "2024-02-04", "complaint")], incident_id=["INC3"])
+    exposure = incident_exposure(cust, tx, ev, inc, AS_OF, cfg)
+    assert exposure["customer_id"].tolist() == ["a"]
+    assert not exposure["traced"].any()
+    flags = shared_cause_exposure(cust, exposure, ev, inc, AS_OF, cfg).set_index("customer_id")
+    assert pd.isna(flags.loc["a", "shared_cause_complaint_rate"])
+    assert not flags["shared_cause_outreach"].any()
+
+
+def test_no_incidents_table_means_no_flags(cfg):
+    cust = customers("a")
+    exposure = incident_exposure(cust, transactions([("a", "2024-01-01", 1.0)]), None, None,
+                                 AS_OF, cfg)
+    flags = shared_cause_exposure(cust, exposure, None, None, AS_OF, cfg)
+    assert exposure.empty and not flags["shared_cause_exposed"].any()
+    assert flags["shared_cause_incidents"].tolist() == [0]
