@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -44,34 +43,31 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_source(args: argparse.Namespace) -> int:
+    from churnml.stages import source
+
+    data = _params(args, source.PARAMS)["data"]
+    source.run(data, Path(args.out or data["raw_dir"]), Path(args.params).resolve().parent)
+    return 0
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     from churnml.stages import ingest
     from churnml.stages.common import INTERIM_DIR
 
     params = _params(args, ingest.PARAMS)
-    ingest.run(Path(params["data"]["raw_dir"]), Path(args.out or INTERIM_DIR), params["ingest"])
+    ingest.run(Path(args.data or params["data"]["raw_dir"]), Path(args.out or INTERIM_DIR),
+               params)
     return 0
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from rich.console import Console
-    from rich.table import Table
-
-    from churnml.ingest import over_tolerance
-    from churnml.stages import ingest
+    from churnml.stages import validate
 
     cfg = _params(args, ["ingest"])["ingest"]
-    result = ingest.check(Path(args.data), cfg)
-    table = Table(title=f"churnml validate {args.data}")
-    for column in ("table", "rows in", "kept", "quarantined", "rule", "examples"):
-        table.add_column(column)
-    for name, counts in result.counts.items():
-        table.add_row(name, *(str(v) for v in counts.values()), "", "")
-        rows = result.quarantine[result.quarantine["table"] == name]
-        for rule, group in rows.groupby("rule"):
-            table.add_row("", "", "", str(len(group)), rule, ", ".join(group["value"].head(3)))
-    Console(file=sys.stdout, width=120).print(table)
-    return 3 if over_tolerance(result.counts, float(cfg["quarantine_tolerance"])) else 0
+    result = validate.check(Path(args.data), cfg, args.mapping, args.mode, Path(args.conf))
+    title = f"churnml validate {args.data}" + (f" (mapping {args.mapping})" if args.mapping else "")
+    return validate.print_report(result, cfg, title)
 
 
 def cmd_features(args: argparse.Namespace) -> int:
@@ -148,10 +144,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--months", type=int)
     p.add_argument("--seed", type=int)
     p.add_argument("--out", help="output folder (default: data.raw_dir)")
+    p = add("source", cmd_source, "materialise the configured data source into data.raw_dir")
+    p.add_argument("--out", help="output folder (default: data.raw_dir)")
     p = add("ingest", cmd_ingest, "validate raw tables into data/interim with a quarantine")
+    p.add_argument("--data", help="raw folder (default: data.raw_dir)")
     p.add_argument("--out")
     p = add("validate", cmd_validate, "check a data folder against the contract; no writes")
-    p.add_argument("--data", required=True)
+    p.add_argument("--data", required=True, help="folder of canonical tables, or of your own "
+                   "files with --mapping")
+    p.add_argument("--mapping", help="data config (conf/data/NAME.yaml or its NAME) whose "
+                   "column mapping applies to the files in --data")
+    p.add_argument("--mode", choices=["events", "snapshot"],
+                   help="default: as recorded in DIR/source.json, else events")
+    p.add_argument("--conf", default="conf", help="config folder for --mapping NAME")
     add("features", cmd_features, "point-in-time features for every snapshot")
     add("labels", cmd_labels, "attrition and win-back labels")
     add("segments", cmd_segments, "loyalty ladder, lifecycle, churn cause, shared-cause risk")

@@ -2,25 +2,36 @@
 
 A table is checked in three steps:
 
-1. table-level rules (required columns present, file not empty) raise
-   :class:`~churnml.errors.ContractError`, naming file, column and rule;
+1. table-level rules (required columns present, file not empty, a column that
+   cannot be parsed at all) raise :class:`~churnml.errors.ContractError`, naming
+   file, column, rule and an example;
 2. row-level rules set rows aside into a quarantine frame, one reason per row,
    so that ``rows_in == rows_kept + rows_quarantined`` always holds;
 3. the kept rows are checked against a pandera schema of the canonical types.
+
+Two modes: ``events`` (customers plus a transaction log and optional events,
+incidents and campaigns) and ``snapshot`` (one customers table that carries a
+provided label ``churned`` and optionally ``churn_category``).
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
 from churnml.errors import ContractError
 
+PYSPARK_WARNING = "PySpark does not yet"  # pandera imports pyspark when installed (pandas 3)
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message=PYSPARK_WARNING, category=FutureWarning)
+    import pandera.pandas as pa
+
 TABLES = ("customers", "transactions", "events", "incidents", "campaigns")
+MODES = ("events", "snapshot")
 REQUIRED: dict[str, tuple[str, ...]] = {
     "customers": ("customer_id", "signup_date"),
     "transactions": ("customer_id", "ts", "amount"),
@@ -28,16 +39,21 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "incidents": ("incident_id", "start"),
     "campaigns": ("customer_id", "ts", "offer_id"),
 }
+REQUIRED_TABLES = {"events": ("customers", "transactions"), "snapshot": ("customers",)}
+LABEL_COLUMNS = ("churned", "churn_category")  # snapshot mode: provided labels, never features
 DATETIME_COLUMNS = ("signup_date", "ts", "start", "end", "responded_ts")
 FLOAT_COLUMNS = ("amount", "discount", "value", "severity", "cost")
-BOOL_COLUMNS = ("is_return", "redeemed")
+BOOL_COLUMNS = ("is_return", "redeemed", "churned")
 ID_COLUMNS = ("customer_id", "incident_id", "offer_id", "event_type", "product_id")
 EVENT_TYPES = (
     "complaint", "support_contact", "competitor_inquiry", "price_comparison",
     "cancel_page_visit", "port_out_request", "downgrade", "payment_failure", "chargeback",
     "public_complaint", "referral", "survey_score", "cancellation",
 )
-QUARANTINE_COLUMNS = ["table", "source_row", "rule", "column", "value"]
+# A text cell starting with = @ tab CR, or + - and not a number, runs as a spreadsheet formula.
+FORMULA_PATTERN = r"^(?:[=@\t\r]|[+-][^\d.\s])"
+QUARANTINE_COLUMNS = ["table", "source_file", "source_row", "rule", "column", "value"]
+VALUE_CHARS = 80
 
 
 @dataclass(frozen=True)
@@ -49,12 +65,19 @@ class RowRule:
     broken: Callable[[pd.DataFrame], pd.Series]
 
 
-def _blank(column: str) -> Callable[[pd.DataFrame], pd.Series]:
-    return lambda df: df[column].isna() | (df[column].astype("string").str.strip() == "")
+def required_columns(table: str, mode: str = "events") -> tuple[str, ...]:
+    """Required columns of ``table``; in snapshot mode customers also need ``churned``."""
+    extra = ("churned",) if mode == "snapshot" and table == "customers" else ()
+    return REQUIRED[table] + extra
 
 
-def _null(column: str) -> Callable[[pd.DataFrame], pd.Series]:
-    return lambda df: df[column].isna()
+def present(values: pd.Series) -> pd.Series:
+    """Cells holding something (not missing, not blank)."""
+    return values.notna() & (values.astype("string").str.strip() != "").fillna(False)
+
+
+def _mask(mask: pd.Series) -> Callable[[pd.DataFrame], pd.Series]:
+    return lambda df: mask.loc[df.index]
 
 
 def _negative_not_return(df: pd.DataFrame) -> pd.Series:
@@ -62,63 +85,106 @@ def _negative_not_return(df: pd.DataFrame) -> pd.Series:
     return (df["amount"] < 0) & ~is_return.fillna(False).astype(bool)
 
 
-def row_rules(table: str, event_types: tuple[str, ...] = EVENT_TYPES) -> list[RowRule]:
-    """The row rules for ``table``, checked in order; a row gets the first it breaks."""
-    rules = [RowRule(f"missing_{c}", c, _blank(c)) for c in REQUIRED[table] if c in ID_COLUMNS]
-    rules += [RowRule(f"unparseable_{c}", c, _null(c))
-              for c in REQUIRED[table] if c in DATETIME_COLUMNS or c in FLOAT_COLUMNS]
+def _formula_like(column: str) -> Callable[[pd.DataFrame], pd.Series]:
+    return lambda df: (df[column].astype("string").str.contains(FORMULA_PATTERN, regex=True)
+                       .fillna(False))
+
+
+def text_columns(df: pd.DataFrame) -> list[str]:
+    """Columns holding text (ids and text attributes)."""
+    return [c for c in df.columns
+            if pd.api.types.is_string_dtype(df[c]) or df[c].dtype == object]
+
+
+def row_rules(table: str, raw: pd.DataFrame, typed: pd.DataFrame,
+              bad_local_time: dict[str, pd.Series] | None = None,
+              event_types: tuple[str, ...] = EVENT_TYPES, mode: str = "events") -> list[RowRule]:
+    """The row rules for ``table``, checked in order; a row gets the first it breaks.
+
+    Parameters
+    ----------
+    raw, typed
+        The rows as read and after type parsing (same index): a value present in
+        ``raw`` but missing in ``typed`` could not be parsed.
+    bad_local_time
+        Per datetime column, values that do not exist (or exist twice) in the data's
+        time zone at a clock change.
+    """
+    rules = [RowRule(f"missing_{c}", c, _mask(~present(raw[c])))
+             for c in required_columns(table, mode)]
+    rules += [RowRule(f"invalid_local_time_{c}", c, _mask(bad))
+              for c, bad in (bad_local_time or {}).items() if bad.any()]
+    rules += [RowRule(f"unparseable_{c}", c, _mask(present(raw[c]) & typed[c].isna()))
+              for c in typed.columns if c not in text_columns(typed)]
     if table == "customers":
         rules.append(RowRule("duplicate_customer_id", "customer_id",
-                             lambda df: df["customer_id"].duplicated(keep="first")))
+                             lambda d: d["customer_id"].duplicated(keep="first")))
     if table == "transactions":
         rules.append(RowRule("negative_amount_not_return", "amount", _negative_not_return))
     if table == "events":
         allowed = set(event_types)
         rules.append(RowRule("unknown_event_type", "event_type",
-                             lambda df: ~df["event_type"].isin(allowed)))
+                             lambda d: ~d["event_type"].isin(allowed)))
+    rules += [RowRule("formula_like_text", c, _formula_like(c)) for c in text_columns(typed)]
     return rules
 
 
-def check_columns(table: str, df: pd.DataFrame, file: str) -> None:
-    """Raise ContractError if the file is empty or lacks a required column."""
-    missing = [c for c in REQUIRED[table] if c not in df.columns]
+def check_columns(table: str, df: pd.DataFrame, file: str, mode: str = "events") -> None:
+    """Raise ContractError if the table lacks a required column, or if a table the mode
+    requires has no rows (an optional table may be empty)."""
+    missing = [c for c in required_columns(table, mode) if c not in df.columns]
     if missing:
-        raise ContractError(file, missing[0], f"required column missing for table '{table}'",
-                            examples=list(df.columns)[:8])
-    if df.empty:
-        raise ContractError(file, None, f"table '{table}' has a header but no rows")
+        raise ContractError(file, missing[0], f"required column missing for table '{table}' "
+                            f"(columns found are listed as examples)",
+                            examples=[str(c) for c in df.columns][:8])
+    if df.empty and table in REQUIRED_TABLES[mode]:
+        raise ContractError(file, None, f"table '{table}' has a header but no rows",
+                            examples=[str(c) for c in df.columns][:8])
 
 
-def apply_row_rules(table: str, df: pd.DataFrame, rules: list[RowRule],
-                    raw: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def empty_quarantine() -> pd.DataFrame:
+    """A quarantine frame with no rows and the canonical columns."""
+    frame = pd.DataFrame({c: pd.Series(dtype="str") for c in QUARANTINE_COLUMNS})
+    return frame.astype({"source_row": "int64"})
+
+
+def apply_row_rules(table: str, df: pd.DataFrame, rules: list[RowRule], raw: pd.DataFrame,
+                    source_rows: pd.Series, source_file: str,
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split ``df`` into kept rows and quarantined rows (one reason each).
 
     Parameters
     ----------
     df
-        Typed rows; its index is the source row number.
+        Typed rows, indexed like ``raw``.
     raw
         The rows as read (before type coercion), used to report the offending value.
+    source_rows
+        Row number of each row in its source file (1 = first row after the header).
+    source_file
+        The file named in each quarantine row.
 
     Returns
     -------
     kept, quarantine
-        ``quarantine`` has columns ``table, source_row, rule, column, value``.
+        ``quarantine`` has the columns of ``QUARANTINE_COLUMNS``.
     """
-    raw = df if raw is None else raw
     taken = pd.Series(False, index=df.index)
     parts = []
     for rule in rules:
         hit = rule.broken(df).fillna(True).astype(bool) & ~taken
         if hit.any():
-            values = raw.loc[hit[hit].index, rule.column].astype("string").fillna("<null>")
-            parts.append(pd.DataFrame({"table": table, "source_row": hit[hit].index.to_numpy(),
-                                       "rule": rule.name, "column": rule.column,
-                                       "value": values.str.slice(0, 80).to_numpy()}))
+            rows = hit[hit].index
+            values = raw.loc[rows, rule.column].astype("string").fillna("<missing>")
+            parts.append(pd.DataFrame({
+                "table": table, "source_file": source_file,
+                "source_row": source_rows.loc[rows].to_numpy(dtype="int64"),
+                "rule": rule.name, "column": rule.column,
+                "value": values.str.slice(0, VALUE_CHARS).to_numpy(dtype=object)}))
             taken |= hit
-    quarantine = (pd.concat(parts, ignore_index=True) if parts
-                  else pd.DataFrame({c: pd.Series(dtype="string") for c in QUARANTINE_COLUMNS})
-                  .astype({"source_row": "int64"}))
+    quarantine = (pd.concat(parts, ignore_index=True).astype({c: "str" for c in QUARANTINE_COLUMNS
+                                                              if c != "source_row"})
+                  if parts else empty_quarantine())
     return df.loc[~taken], quarantine
 
 
@@ -133,14 +199,16 @@ def referential_rules(customer_ids: pd.Series, signup: pd.Series) -> list[RowRul
     ]
 
 
-def canonical_schema(table: str) -> pa.DataFrameSchema:
+def canonical_schema(table: str, mode: str = "events") -> pa.DataFrameSchema:
     """Pandera schema of a canonical table (required columns, non-null keys, types)."""
     columns: dict[str, pa.Column] = {}
-    for name in REQUIRED[table]:
+    for name in required_columns(table, mode):
         if name in DATETIME_COLUMNS:
             columns[name] = pa.Column("datetime64[us]", nullable=False)
         elif name in FLOAT_COLUMNS:
             columns[name] = pa.Column(np.float64, nullable=False)
+        elif name in BOOL_COLUMNS:
+            columns[name] = pa.Column(bool, nullable=False)
         else:
             columns[name] = pa.Column(str, nullable=False)
     if table == "customers":
@@ -148,3 +216,10 @@ def canonical_schema(table: str) -> pa.DataFrameSchema:
     if table == "transactions":
         columns["is_return"] = pa.Column(bool, nullable=False)
     return pa.DataFrameSchema(columns, strict=False, coerce=False)
+
+
+def validate_canonical(df: pd.DataFrame, table: str, mode: str = "events") -> pd.DataFrame:
+    """Check kept rows against :func:`canonical_schema` (a failure here is a bug)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=PYSPARK_WARNING, category=FutureWarning)
+        return canonical_schema(table, mode).validate(df)

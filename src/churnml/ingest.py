@@ -1,7 +1,8 @@
 """Turn raw tables into validated canonical tables plus a quarantine (pure functions).
 
 Reading files is the stage's job (``churnml.stages.ingest``); here frames go in and
-frames come out.
+frames come out. Every raw row ends up either in its canonical table or in the
+quarantine with exactly one reason, so ``rows_in == rows_kept + rows_quarantined``.
 """
 
 from __future__ import annotations
@@ -15,132 +16,185 @@ import pandas as pd
 
 from churnml import contract
 from churnml.errors import ContractError
+from churnml.sources import parsing
+from churnml.sources.parsing import TableSpec
 
 log = logging.getLogger(__name__)
-TRUE_WORDS = {"true", "t", "yes", "y", "1"}
-FALSE_WORDS = {"false", "f", "no", "n", "0", ""}
+SOURCE_ROW = "_source_row"  # optional raw column: the row's number in the user's file
+EXAMPLES_PER_RULE = 3
 
 
 @dataclass
 class IngestResult:
-    """Canonical tables, the quarantined rows and per-table counts."""
+    """Canonical tables, the quarantined rows, per-table counts and table-level errors."""
 
     tables: dict[str, pd.DataFrame]
     quarantine: pd.DataFrame
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
+    errors: list[ContractError] = field(default_factory=list)
 
 
-def parse_datetimes(values: pd.Series, fmt: str | None, tz: str) -> pd.Series:
-    """Parse to naive UTC ``datetime64[us]``; unparseable values become NaT.
+def normalise_types(raw: pd.DataFrame, spec: TableSpec) -> tuple[pd.DataFrame,
+                                                                  dict[str, pd.Series]]:
+    """Canonical types for every column; a column none of whose values parse is an error.
 
-    Naive inputs are read in time zone ``tz``; aware ones are converted to UTC.
+    Returns
+    -------
+    typed, bad_local_time
+        ``typed`` has unparseable cells missing; ``bad_local_time`` marks, per datetime
+        column, values that fall in a clock change of ``spec.timezone``.
     """
-    if isinstance(values.dtype, pd.DatetimeTZDtype):
-        parsed = values.dt.tz_convert("UTC")
-    elif pd.api.types.is_datetime64_dtype(values):
-        parsed = values.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
-    else:
-        text = values.astype("string").str.strip()
-        parsed = pd.to_datetime(text, format=fmt or "ISO8601", errors="coerce", utc=False)
-        if isinstance(parsed.dtype, pd.DatetimeTZDtype):
-            parsed = parsed.dt.tz_convert("UTC")
+    typed, bad_local = pd.DataFrame(index=raw.index), {}
+    for column in raw.columns:
+        values, kind = raw[column], parsing.column_type(column, raw[column], spec)
+        label = spec.label(column)
+        if kind == "datetime":
+            fmt = spec.date_formats.get(column)
+            typed[column], bad_local[column] = parsing.parse_datetimes(
+                values, fmt, spec.timezone, spec.file, label)
+            parsing.check_parsed(values, typed[column], kind, spec.file, label, fmt)
+        elif kind == "float":
+            typed[column] = parsing.parse_float(values, spec.decimal)
+            parsing.check_parsed(values, typed[column], "numbers", spec.file, label)
+        elif kind == "bool":
+            typed[column] = parsing.parse_bools(values)
+            parsing.check_parsed(values, typed[column], "true/false", spec.file, label)
         else:
-            parsed = parsed.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
-    return parsed.dt.tz_localize(None).astype("datetime64[us]")
+            typed[column] = parsing.parse_text(values)
+    return typed, bad_local
 
 
-def parse_bools(values: pd.Series) -> pd.Series:
-    """Map booleans and common spellings to a nullable boolean; others become NA."""
-    if pd.api.types.is_bool_dtype(values):
-        return values.astype("boolean")
-    text = values.astype("string").str.strip().str.lower()
-    return text.map(lambda v: True if v in TRUE_WORDS else False if v in FALSE_WORDS else pd.NA,
-                    na_action="ignore").astype("boolean")
+def _finish(table: str, kept: pd.DataFrame) -> pd.DataFrame:
+    """Optional flags default to False once bad rows are gone (``is_return`` always
+    exists in transactions); index reset."""
+    if table == "transactions" and "is_return" not in kept:
+        kept = kept.assign(is_return=False)
+    for column in ("is_return", "redeemed"):
+        if column in kept:
+            kept = kept.assign(**{column: kept[column].fillna(False).astype(bool)})
+    if "churned" in kept:
+        kept = kept.assign(churned=kept["churned"].astype(bool))
+    return kept.reset_index(drop=True)
 
 
-def normalise_types(df: pd.DataFrame, date_formats: dict[str, str | None],
-                    tz: str) -> pd.DataFrame:
-    """Return a copy with canonical types for every known column (ids as stripped text)."""
-    out = df.copy()
-    for column in out.columns:
-        if column in contract.DATETIME_COLUMNS:
-            out[column] = parse_datetimes(out[column], date_formats.get(column), tz)
-        elif column in contract.FLOAT_COLUMNS:
-            out[column] = pd.to_numeric(out[column], errors="coerce").astype("float64")
-        elif column in contract.BOOL_COLUMNS:
-            out[column] = parse_bools(out[column])
-        elif column in contract.ID_COLUMNS:
-            out[column] = out[column].astype("string").str.strip().astype(str).where(
-                out[column].notna())
-    return out
+def ingest_table(table: str, raw: pd.DataFrame, spec: TableSpec, cfg: dict[str, Any],
+                 mode: str = "events", extra_rules: Sequence[contract.RowRule] = (),
+                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Validate one raw table; return (canonical rows, quarantined rows).
 
-
-def _type_rules(raw: pd.DataFrame, typed: pd.DataFrame) -> list[contract.RowRule]:
-    """Optional typed columns: a value present in the file but unparseable is a broken row."""
-    rules = []
-    typed_columns = contract.DATETIME_COLUMNS + contract.FLOAT_COLUMNS + contract.BOOL_COLUMNS
-    for column in typed.columns:
-        if column in typed_columns:
-            present = raw[column].notna() & (raw[column].astype("string").str.strip() != "")
-            broken = present & typed[column].isna()
-            rules.append(contract.RowRule(f"unparseable_{column}", column,
-                                          lambda _df, b=broken: b.loc[_df.index]))
-    return rules
-
-
-def ingest_table(table: str, raw: pd.DataFrame, file: str, cfg: dict[str, Any],
-                 extra_rules: Sequence[contract.RowRule] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Validate one raw table; return (canonical rows, quarantined rows)."""
-    contract.check_columns(table, raw, file)
-    raw = raw.drop(columns=[c for c in cfg["pii_columns"] if c in raw.columns])
+    Parameters
+    ----------
+    raw
+        The table as read; canonical column names; optional ``_source_row``.
+    cfg
+        The ``ingest`` config section (``pii_columns``, ``extra_event_types``).
+    """
     raw = raw.reset_index(drop=True)
-    typed = normalise_types(raw, cfg.get("date_formats") or {}, cfg.get("timezone") or "UTC")
-    event_types = tuple(cfg.get("event_types") or contract.EVENT_TYPES)
-    rules = [*contract.row_rules(table, event_types), *_type_rules(raw, typed), *extra_rules]
-    kept, quarantine = contract.apply_row_rules(table, typed, rules, raw)
-    if "is_return" in kept:
-        kept = kept.assign(is_return=kept["is_return"].fillna(False).astype(bool))
-    if "redeemed" in kept:
-        kept = kept.assign(redeemed=kept["redeemed"].fillna(False).astype(bool))
-    contract.canonical_schema(table).validate(kept)
-    return kept.reset_index(drop=True), quarantine
+    source_rows = (pd.to_numeric(raw[SOURCE_ROW], errors="coerce").fillna(-1).astype("int64")
+                   if SOURCE_ROW in raw else pd.Series(raw.index + 1, index=raw.index))
+    raw = raw.drop(columns=[c for c in [*cfg["pii_columns"], SOURCE_ROW] if c in raw.columns])
+    contract.check_columns(table, raw, spec.file, mode)
+    typed, bad_local = normalise_types(raw, spec)
+    event_types = (*contract.EVENT_TYPES, *(cfg.get("extra_event_types") or ()))
+    rules = [*contract.row_rules(table, raw, typed, bad_local, event_types, mode), *extra_rules]
+    kept, quarantine = contract.apply_row_rules(table, typed, rules, raw, source_rows, spec.file)
+    kept = _finish(table, kept)
+    contract.validate_canonical(kept, table, mode)
+    return kept, quarantine
 
 
-def ingest_tables(raw: dict[str, pd.DataFrame], files: dict[str, str],
-                  cfg: dict[str, Any]) -> IngestResult:
+def ingest_tables(raw: dict[str, pd.DataFrame], specs: dict[str, TableSpec],
+                  cfg: dict[str, Any], mode: str = "events", strict: bool = True) -> IngestResult:
     """Validate every raw table; customers first, since other tables refer to them.
 
     Parameters
     ----------
     raw
-        Raw frames by canonical table name; ``customers`` and ``transactions`` are required.
-    files
-        The file each frame came from, for error messages.
+        Raw frames by canonical table name (see ``contract.REQUIRED_TABLES`` by mode).
+    specs
+        How each table was read (file, formats, time zone, types).
     cfg
-        The ``ingest`` config section (``pii_columns``, optional ``date_formats``,
-        ``timezone`` and ``event_types``).
+        The ``ingest`` config section.
+    strict
+        Raise the first table-level ContractError (the stage); else collect them in
+        ``result.errors`` and check the other tables (``churnml validate``).
     """
-    for table in ("customers", "transactions"):
+    if mode not in contract.MODES:
+        raise ContractError("params.yaml", "data.mode", f"unknown mode; use one of "
+                            f"{list(contract.MODES)}", examples=mode)
+    result = IngestResult({}, contract.empty_quarantine(),
+                          files={t: s.file for t, s in specs.items()})
+    quarantines = []
+    for table in contract.REQUIRED_TABLES[mode]:
         if table not in raw:
-            raise ContractError(files.get(table, f"{table}.*"), None, f"table '{table}' is required")
-    tables, quarantines, counts = {}, [], {}
+            _fail(result, strict, ContractError(f"{table}.csv or {table}.parquet", None,
+                                                f"table '{table}' is required in {mode} mode"))
     for table in contract.TABLES:
         if table not in raw:
             continue
-        extra: list[contract.RowRule] = []
-        if table in ("transactions", "events", "campaigns"):
-            customers = tables["customers"]
-            extra = contract.referential_rules(customers["customer_id"], customers["signup_date"])
-        kept, quarantine = ingest_table(table, raw[table], files[table], cfg, extra)
-        tables[table] = kept
+        try:
+            kept, quarantine = ingest_table(table, raw[table], specs[table], cfg, mode,
+                                            _extra_rules(table, result.tables))
+        except ContractError as exc:
+            _fail(result, strict, exc)
+            continue
+        result.tables[table] = kept
         quarantines.append(quarantine)
-        counts[table] = {"rows_in": len(raw[table]), "rows_kept": len(kept),
-                         "rows_quarantined": len(quarantine)}
-        log.info("%s: %d rows in, %d kept, %d quarantined", table, *counts[table].values())
-    return IngestResult(tables, pd.concat(quarantines, ignore_index=True), counts)
+        result.counts[table] = {"rows_in": len(raw[table]), "rows_kept": len(kept),
+                                "rows_quarantined": len(quarantine)}
+        log.info("%s: %d rows in, %d kept, %d quarantined", table, *result.counts[table].values())
+    if quarantines:
+        result.quarantine = pd.concat(quarantines, ignore_index=True)
+    return result
 
 
-def over_tolerance(counts: dict[str, dict[str, int]], tolerance: float) -> dict[str, float]:
-    """Tables whose quarantined share exceeds ``tolerance``, with that share."""
+def _extra_rules(table: str, done: dict[str, pd.DataFrame]) -> list[contract.RowRule]:
+    if table in ("transactions", "events", "campaigns") and "customers" in done:
+        customers = done["customers"]
+        return contract.referential_rules(customers["customer_id"], customers["signup_date"])
+    return []
+
+
+def _fail(result: IngestResult, strict: bool, exc: ContractError) -> None:
+    if strict:
+        raise exc
+    result.errors.append(exc)
+
+
+def tolerance(cfg: dict[str, Any], table: str) -> float:
+    """The share of ``table``'s rows that may be quarantined (per-table override first)."""
+    by_table = cfg.get("quarantine_tolerance_by_table") or {}
+    return float(by_table.get(table, cfg["quarantine_tolerance"]))
+
+
+def over_tolerance(counts: dict[str, dict[str, int]], cfg: dict[str, Any]) -> dict[str, float]:
+    """Tables whose quarantined share exceeds their tolerance, with that share."""
     shares = {t: c["rows_quarantined"] / max(c["rows_in"], 1) for t, c in counts.items()}
-    return {t: s for t, s in shares.items() if s > tolerance}
+    return {t: s for t, s in shares.items() if s > tolerance(cfg, t)}
+
+
+def rule_summary(quarantine: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Per rule of ``table``: column, row count and a few distinct example values."""
+    rows = quarantine[quarantine["table"] == table]
+    if rows.empty:
+        return pd.DataFrame(columns=["rule", "column", "rows", "examples"])
+    grouped = rows.groupby(["rule", "column"], sort=False)["value"]
+    summary = grouped.agg(rows="size", examples=lambda v: list(
+        v.drop_duplicates().head(EXAMPLES_PER_RULE))).reset_index()
+    return summary.sort_values("rows", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def tolerance_message(result: IngestResult, too_many: dict[str, float],
+                      cfg: dict[str, Any]) -> str:
+    """One readable sentence per table over tolerance: file, share, top rule and examples."""
+    parts = []
+    for table, share in too_many.items():
+        counts = result.counts[table]
+        top = rule_summary(result.quarantine, table).iloc[0]
+        parts.append(
+            f"{result.files.get(table, table)}: {counts['rows_quarantined']} of "
+            f"{counts['rows_in']} {table} rows quarantined ({share:.1%} > tolerance "
+            f"{tolerance(cfg, table):.1%}); most often rule '{top['rule']}' in column "
+            f"'{top['column']}' ({top['rows']} rows), e.g. {top['examples']!r}")
+    return "; ".join(parts)

@@ -16,6 +16,7 @@ LABELS_FILE = Path("data/features/labels.parquet")
 MODELS_DIR = Path("models")
 REPORTS_DIR = Path("reports")
 SCORED_DIR = Path("data/scored")
+RAW_SUFFIXES = (".parquet", ".csv", ".csv.gz")
 
 
 def stage_params(path: Path | str, keys: list[str]) -> dict[str, Any]:
@@ -24,19 +25,20 @@ def stage_params(path: Path | str, keys: list[str]) -> dict[str, Any]:
 
 
 def read_raw_table(folder: Path, name: str) -> tuple[pd.DataFrame, str] | None:
-    """Read ``<name>.parquet`` or ``<name>.csv`` from ``folder`` (CSV as text, parsed later)."""
-    for suffix in (".parquet", ".csv"):
-        path = folder / f"{name}{suffix}"
-        if path.is_file():
-            try:
-                if suffix == ".parquet":
-                    return pd.read_parquet(path), str(path)
-                return pd.read_csv(path, dtype=str, keep_default_na=False,
-                                   na_values=[""], encoding="utf-8"), str(path)
-            except (ValueError, OSError, UnicodeDecodeError) as exc:
-                raise ContractError(str(path), None, f"cannot read file ({type(exc).__name__})",
-                                    examples=str(exc)[:120]) from exc
-    return None
+    """Read ``<name>.parquet``, ``<name>.csv`` or ``<name>.csv.gz`` from ``folder``.
+
+    CSV cells are read as text and parsed later; a file that cannot be read is a
+    ContractError naming it. Returns None when the table is absent.
+    """
+    from churnml.contract import REQUIRED
+    from churnml.sources.files import read_file
+
+    found = [folder / f"{name}{suffix}" for suffix in RAW_SUFFIXES
+             if (folder / f"{name}{suffix}").is_file()]
+    if len(found) > 1:
+        raise ContractError(str(folder), None, f"table '{name}' is given twice; keep one file",
+                            examples=[p.name for p in found])
+    return (read_file(found[0], expected=REQUIRED[name]), str(found[0])) if found else None
 
 
 def model_file(kind: str, models_dir: Path = MODELS_DIR) -> Path:

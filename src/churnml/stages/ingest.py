@@ -1,4 +1,10 @@
-"""Stage ``ingest``: raw tables -> validated canonical tables + quarantine + report."""
+"""Stage ``ingest``: raw tables -> validated canonical tables + quarantine + report.
+
+Reads ``<data.raw_dir>/<table>.parquet|csv`` (and ``source.json`` when a source
+adapter wrote the folder: which user file each table came from and how to parse its
+dates), writes ``data/interim/<table>.parquet``, ``quarantine.parquet`` (one reason
+per set-aside row) and ``manifest.json`` (counts, observation window, mode).
+"""
 
 from __future__ import annotations
 
@@ -6,48 +12,119 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from churnml import calendar, contract, io
-from churnml.errors import ContractError, QuarantineToleranceError
-from churnml.ingest import IngestResult, ingest_tables, over_tolerance
+import pandas as pd
+
+from churnml import calendar, contract, io, sources
+from churnml.errors import ConfigError, ContractError, QuarantineToleranceError
+from churnml.ingest import (
+    IngestResult,
+    ingest_tables,
+    over_tolerance,
+    rule_summary,
+    tolerance_message,
+)
+from churnml.sources.parsing import TableSpec
 from churnml.stages.common import read_raw_table
 
 log = logging.getLogger(__name__)
-PARAMS = ["data.raw_dir", "ingest"]
+PARAMS = ["data.raw_dir", "data.mode", "data.snapshot", "ingest"]
 
 
-def read_folder(folder: Path) -> tuple[dict, dict]:
-    """Read every canonical table present in ``folder`` (never its ``truth/``)."""
+def read_folder(folder: Path, default_tz: str, strict: bool = True,
+                ) -> tuple[dict[str, pd.DataFrame], dict[str, TableSpec], str | None,
+                           list[ContractError]]:
+    """Read every canonical table present in ``folder`` (never its ``truth/``).
+
+    Returns
+    -------
+    raw, specs, mode, errors
+        Frames and parse specs by table; the mode recorded in ``source.json`` (None
+        when the folder has none); files that could not be read (only when not
+        ``strict``, else the first one is raised).
+    """
     if not folder.is_dir():
         raise ContractError(str(folder), None, "data folder not found")
-    raw, files = {}, {}
+    desc = sources.read_description(folder)
+    raw, specs, errors = {}, {}, []
     for name in contract.TABLES:
-        found = read_raw_table(folder, name)
+        try:
+            found = read_raw_table(folder, name)
+        except ContractError as exc:
+            if strict:
+                raise
+            errors.append(exc)
+            continue
         if found is not None:
-            raw[name], files[name] = found
-    return raw, files
+            raw[name] = found[0]
+            specs[name] = sources.spec_from_description(desc, name, found[1], default_tz)
+    return raw, specs, (desc or {}).get("mode"), errors
 
 
-def check(folder: Path, cfg: dict[str, Any]) -> IngestResult:
-    """Validate ``folder`` without writing anything (used by ``churnml validate``)."""
-    raw, files = read_folder(folder)
-    return ingest_tables(raw, files, cfg)
+def check(folder: Path, cfg: dict[str, Any], mode: str | None = None,
+          strict: bool = True) -> IngestResult:
+    """Validate ``folder`` without writing anything (used by ``churnml validate``).
+
+    ``mode`` defaults to the one recorded in ``source.json``, else ``events``.
+    """
+    raw, specs, recorded, errors = read_folder(folder, cfg.get("default_timezone") or "UTC",
+                                               strict)
+    result = ingest_tables(raw, specs, cfg, mode or recorded or "events", strict=strict)
+    result.errors[:0] = errors
+    return result
 
 
-def run(raw_dir: Path, out_dir: Path, cfg: dict[str, Any]) -> dict[str, Any]:
-    """Ingest ``raw_dir`` into ``out_dir``; exit code 3 past the quarantine tolerance."""
-    result = check(raw_dir, cfg)
+def observation_window(result: IngestResult, mode: str,
+                       snapshot: dict[str, Any] | None) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """Start and end of the data; in snapshot mode the end is ``data.snapshot.as_of``."""
+    if mode == "snapshot":
+        if not snapshot or not snapshot.get("as_of"):
+            raise ConfigError("data.mode=snapshot needs data.snapshot.as_of (the date the "
+                              "customers table describes)")
+        start = result.tables["customers"]["signup_date"].min().normalize()
+        return start, pd.Timestamp(snapshot["as_of"]).normalize()
+    events = result.tables.get("events")
+    return calendar.observation_window(result.tables["transactions"]["ts"],
+                                       None if events is None else events["ts"])
+
+
+def log_quarantine(result: IngestResult) -> None:
+    """One line per table and rule, so a run within tolerance still shows what was set aside."""
+    for table in result.counts:
+        for row in rule_summary(result.quarantine, table).itertuples():
+            log.warning("%s: %d rows quarantined by rule '%s' (column '%s'), e.g. %s",
+                        result.files.get(table, table), row.rows, row.rule, row.column,
+                        row.examples)
+
+
+def _remove_stale(out_dir: Path, produced: dict[str, pd.DataFrame]) -> None:
+    """Drop canonical tables a previous run left in ``out_dir`` that this run does not write."""
+    for name in set(contract.TABLES) - set(produced):
+        (out_dir / f"{name}.parquet").unlink(missing_ok=True)
+
+
+def run(raw_dir: Path, out_dir: Path, params: dict[str, Any]) -> dict[str, Any]:
+    """Ingest ``raw_dir`` into ``out_dir``; exit code 3 past the quarantine tolerance.
+
+    Parameters
+    ----------
+    params
+        ``data.mode``, ``data.snapshot`` and the ``ingest`` section.
+    """
+    cfg, mode = params["ingest"], params["data"]["mode"]
+    result = check(raw_dir, cfg, mode)
+    _remove_stale(out_dir, result.tables)
     written = [io.write_parquet(frame, out_dir / f"{name}.parquet")
                for name, frame in result.tables.items()]
     written.append(io.write_parquet(result.quarantine, out_dir / "quarantine.parquet"))
-    events = result.tables.get("events")
-    start, end = calendar.observation_window(result.tables["transactions"]["ts"],
-                                             None if events is None else events["ts"])
+    start, end = observation_window(result, mode, params["data"]["snapshot"])
     manifest = io.write_manifest(out_dir / "manifest.json", written, counts=result.counts,
-                                 data_start=start.isoformat(), data_end=end.isoformat())
-    too_many = over_tolerance(result.counts, float(cfg["quarantine_tolerance"]))
+                                 mode=mode, data_start=start.isoformat(),
+                                 data_end=end.isoformat())
+    log_quarantine(result)
+    too_many = over_tolerance(result.counts, cfg)
     if too_many:
-        shares = ", ".join(f"{t}: {s:.1%}" for t, s in too_many.items())
         raise QuarantineToleranceError(
-            f"quarantined more rows than ingest.quarantine_tolerance="
-            f"{cfg['quarantine_tolerance']} ({shares}); see {out_dir / 'quarantine.parquet'}")
+            f"{tolerance_message(result, too_many, cfg)}; all set-aside rows and their reasons "
+            f"are in {out_dir / 'quarantine.parquet'} (raise ingest.quarantine_tolerance "
+            f"only if these rows are expected)")
     return manifest
