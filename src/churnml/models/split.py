@@ -1,7 +1,9 @@
-"""Split stacked customer × snapshot rows by time, with no label-window overlap."""
+"""Split stacked customer × snapshot rows by time (no label-window overlap), or a single
+snapshot at random by class."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from churnml.errors import ConfigError
@@ -42,4 +44,32 @@ def time_split(as_of: pd.Series, horizon_days: int, test_snapshots: int,
     role[as_of.isin(train)] = "train"
     role[as_of.isin(validation)] = "validation"
     role[as_of.isin(test)] = "test"
+    return role
+
+
+def stratified_split(target: pd.Series, test_fraction: float, validation_fraction: float,
+                     seed: int) -> pd.Series:
+    """Assign rows of a single snapshot to ``train``, ``validation`` or ``test`` at random.
+
+    Used in snapshot mode, where there is one labelled date and no time to split
+    on. Each class is shuffled with ``seed`` and cut by the fractions, so every role
+    keeps the overall churn rate; the same target and seed give the same roles.
+
+    Parameters
+    ----------
+    target
+        The 0/1 label of each row (rows in a stable order, e.g. by customer id).
+    """
+    test_fraction, validation_fraction = float(test_fraction), float(validation_fraction)
+    if min(test_fraction, validation_fraction) <= 0 or test_fraction + validation_fraction >= 1:
+        raise ConfigError(f"data.snapshot: test_fraction={test_fraction} and "
+                          f"validation_fraction={validation_fraction} must be > 0 and sum < 1")
+    rng = np.random.default_rng(int(seed))
+    role = pd.Series("train", index=target.index)
+    for value in sorted(target.dropna().unique()):
+        rows = rng.permutation(target.index[target == value].to_numpy())
+        n_test = round(test_fraction * len(rows))
+        n_valid = round(validation_fraction * len(rows))
+        role[rows[:n_test]] = "test"
+        role[rows[n_test:n_test + n_valid]] = "validation"
     return role

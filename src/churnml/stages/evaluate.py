@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from churnml import evaluate, io, plots
+from churnml import evaluate, io, plots, snapshot
 from churnml.models import ChurnClassifier
 from churnml.models.baselines import RecencyBaseline, RFMLogistic
 from churnml.models.bgnbd import BGNBDBaseline
@@ -16,20 +16,24 @@ from churnml.stages.common import model_file
 from churnml.stages.train import KINDS, training_frame
 
 log = logging.getLogger(__name__)
-PARAMS = ["evaluate", "model.split", "labels.horizon_days", "tracking"]
+PARAMS = ["evaluate", "model.split", "labels.horizon_days", "tracking", "data.mode",
+          "data.snapshot"]
 
 
 def score_test(frame: pd.DataFrame, model: ChurnClassifier, kind: str,
-               horizon_days: int) -> dict[str, pd.Series]:
+               horizon_days: int, purchase_log: bool = True) -> dict[str, pd.Series]:
     """Test-set probabilities of the model and of the baselines (fitted on train rows).
 
     The BG/NBD baseline predicts "no purchase within the horizon"; for win-back (the
-    positive class is "buys again") its complement is used.
+    positive class is "buys again") its complement is used. Without a purchase log
+    (snapshot mode) there is no BG/NBD baseline.
     """
     train, test = frame[frame["role"] == "train"], frame[frame["role"] == "test"]
     scores = {"model": model.predict_proba(test)[:, 1]}
     for name, baseline in (("recency", RecencyBaseline()), ("rfm_logistic", RFMLogistic())):
         scores[name] = baseline.fit(train, train["target"]).predict_proba(test)[:, 1]
+    if not purchase_log:
+        return {name: pd.Series(p, index=test.index) for name, p in scores.items()}
     no_purchase = BGNBDBaseline(horizon_days=horizon_days).fit(train, train["target"])
     p_none = no_purchase.predict_proba(test)[:, 1]
     scores["bgnbd"] = p_none if kind == "attrition" else 1.0 - p_none
@@ -37,10 +41,11 @@ def score_test(frame: pd.DataFrame, model: ChurnClassifier, kind: str,
 
 
 def evaluate_kind(frame: pd.DataFrame, model: ChurnClassifier, kind: str, horizon_days: int,
-                  cfg: dict[str, Any]) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:
+                  cfg: dict[str, Any], purchase_log: bool = True,
+                  ) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:
     """Metrics (with bootstrap intervals) and plot tables for one model and its baselines."""
     y = frame.loc[frame["role"] == "test", "target"].to_numpy()
-    scores = score_test(frame, model, kind, horizon_days)
+    scores = score_test(frame, model, kind, horizon_days, purchase_log)
     metrics = {name: evaluate.metrics_with_intervals(
         y, p.to_numpy(), bins=int(cfg["calibration_bins"]), top_fractions=cfg["top_fractions"],
         samples=int(cfg["bootstrap_samples"]), seed=int(cfg["bootstrap_seed"]))
@@ -68,12 +73,15 @@ def run(features_file: Path, labels_file: Path, models_dir: Path, reports_dir: P
 
     features, labels = io.read_parquet(features_file), io.read_parquet(labels_file)
     cfg, results, written = params["evaluate"], {}, {}
-    for kind in KINDS:
+    in_snapshot = snapshot.is_snapshot(params["data"])
+    kinds = snapshot.KINDS if in_snapshot else tuple(KINDS)
+    for kind in kinds:
         frame = training_frame(features, labels, kind, params["model"]["split"],
-                               params["labels"]["horizon_days"])
+                               params["labels"]["horizon_days"], params["data"])
         model = ChurnClassifier.from_dict(io.read_json(model_file(kind, models_dir)))
         results[kind], tables = evaluate_kind(frame, model, kind,
-                                              params["labels"]["horizon_days"], cfg)
+                                              params["labels"]["horizon_days"], cfg,
+                                              purchase_log=not in_snapshot)
         written[kind] = [io.write_csv(table, reports_dir / "plots" / f"{kind}_{name}.csv")
                          for name, table in tables.items()]
         written[kind] += [io.write_figure(draw(tables[name], f"{kind}: {name}"),
@@ -87,8 +95,12 @@ def run(features_file: Path, labels_file: Path, models_dir: Path, reports_dir: P
                  kind, m["roc_auc"], m.get("roc_auc_lo", float("nan")),
                  m.get("roc_auc_hi", float("nan")), base["roc_auc"], m["pr_auc"], base["pr_auc"],
                  m["ece"])
+    for kind in set(KINDS) - set(kinds):  # snapshot mode: DVC plots need the files
+        results[kind] = {"skipped": "no win-back model in snapshot mode"}
+        for name, table in tables.items():
+            io.write_csv(table.iloc[0:0], reports_dir / "plots" / f"{kind}_{name}.csv")
     io.write_json(results, reports_dir / "metrics.json")
-    for kind in KINDS:
+    for kind in kinds:
         name = params["tracking"][f"{kind}_model_name"]
         run_info = tracking.find_version(params["tracking"], name,
                                          io.sha256_file(model_file(kind, models_dir)))

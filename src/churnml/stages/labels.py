@@ -8,18 +8,24 @@ from typing import Any
 
 import pandas as pd
 
-from churnml import calendar, io
+from churnml import calendar, io, snapshot
 from churnml.features import connect, load_tables
 from churnml.labels import make_labels, purchase_windows
 from churnml.stages.features import data_window
 
 log = logging.getLogger(__name__)
-PARAMS = ["features.snapshots", "labels", "engine"]
+PARAMS = ["features.snapshots", "labels", "engine", "data.mode"]
 
 
 def run(interim_dir: Path, out_file: Path, params: dict[str, Any]) -> pd.DataFrame:
     """Label customers at each snapshot whose horizon ends within the data."""
     start, end = data_window(interim_dir)
+    if snapshot.is_snapshot(params["data"]):  # the customers table carries the label
+        labels = snapshot.snapshot_labels(io.read_parquet(interim_dir / "customers.parquet"), end)
+        io.write_parquet(labels, out_file)
+        log.info("labels (snapshot mode): %d customers, churn rate %.3f", len(labels),
+                 labels["attrition"].mean())
+        return labels
     snaps, cfg = params["features"]["snapshots"], params["labels"]
     dates = calendar.snapshot_dates(start, end, snaps["freq"], snaps["min_history_days"])
     dates = calendar.labelled(dates, end, cfg["horizon_days"])

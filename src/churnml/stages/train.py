@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from churnml import drift, io, provenance
+from churnml import drift, io, provenance, snapshot
 from churnml.errors import ConfigError
 from churnml.features import FEATURE_KEY, feature_columns
 from churnml.models import ChurnClassifier, time_split
@@ -22,12 +22,14 @@ EXAMPLE_ROWS = 5
 def params_for(kind: str) -> list[str]:
     """The params.yaml keys the training of ``kind`` reads."""
     return ["model.split", "model.seed", "model.calibration", f"model.{kind}",
-            "labels.horizon_days", "tracking"]
+            "labels.horizon_days", "tracking", "data.mode", "data.snapshot"]
 
 
 def training_frame(features: pd.DataFrame, labels: pd.DataFrame, kind: str,
-                   split_cfg: dict[str, Any], horizon_days: int) -> pd.DataFrame:
-    """Labelled rows of the right status, with a ``role`` column from the time split.
+                   split_cfg: dict[str, Any], horizon_days: int,
+                   data_cfg: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Labelled rows of the right status, with a ``role`` column from the time split
+    (in snapshot mode, ``data_cfg['mode'] == 'snapshot'``, a stratified random split).
 
     Parameters
     ----------
@@ -41,6 +43,9 @@ def training_frame(features: pd.DataFrame, labels: pd.DataFrame, kind: str,
     rows = labels.loc[labels["status"] == KINDS[kind], [*FEATURE_KEY, kind]]
     frame = features.merge(rows, on=FEATURE_KEY, how="inner", validate="one_to_one")
     frame = frame.rename(columns={kind: "target"}).astype({"target": "int8"})
+    if data_cfg is not None and snapshot.is_snapshot(data_cfg):
+        frame["role"] = snapshot.snapshot_roles(frame, data_cfg["snapshot"])
+        return frame
     frame["role"] = time_split(frame["as_of"], horizon_days, int(split_cfg["test_snapshots"]),
                                int(split_cfg["validation_snapshots"]))
     return frame
@@ -53,6 +58,15 @@ def fit_model(frame: pd.DataFrame, model_cfg: dict[str, Any], calibration: str,
     train, valid = frame[frame["role"] == "train"], frame[frame["role"] == "validation"]
     model = ChurnClassifier(**model_cfg, calibration=calibration, random_state=seed)
     return model.fit(train[columns], train["target"], eval_set=(valid[columns], valid["target"]))
+
+
+def skip_model(kind: str, models_dir: Path) -> dict[str, Any]:
+    """Snapshot mode has no win-back model: leave a note instead of a model file."""
+    model_file(kind, models_dir).unlink(missing_ok=True)
+    reason = "snapshot mode: no one is observed coming back, so no win-back model"
+    io.write_json({"kind": kind, "skipped": reason}, models_dir / kind / snapshot.SKIPPED_FILE)
+    log.info("%s: skipped (%s)", kind, reason)
+    return {}
 
 
 def write_profile(frame: pd.DataFrame, model: ChurnClassifier, path: Path) -> Path:
@@ -68,9 +82,13 @@ def run(kind: str, features_file: Path, labels_file: Path, models_dir: Path,
     """Train the ``kind`` model, write it, and log and register it in MLflow."""
     from churnml import tracking
 
+    if snapshot.is_snapshot(params["data"]) and kind not in snapshot.KINDS:
+        return skip_model(kind, models_dir)
+    (models_dir / kind / snapshot.SKIPPED_FILE).unlink(missing_ok=True)
     features, labels = io.read_parquet(features_file), io.read_parquet(labels_file)
     cfg = params["model"]
-    frame = training_frame(features, labels, kind, cfg["split"], params["labels"]["horizon_days"])
+    frame = training_frame(features, labels, kind, cfg["split"], params["labels"]["horizon_days"],
+                           params["data"])
     model = fit_model(frame, cfg[kind], cfg["calibration"], int(cfg["seed"]))
     path = io.write_json(model.to_dict(), model_file(kind, models_dir))
     write_profile(frame, model, path)
