@@ -123,7 +123,7 @@ def test_ingest_messages_name_the_users_file_and_column(tmp_path):
                      tmp_path)
     with pytest.raises(ContractError) as err:
         ingest_stage.check(raw_dir, CFG)
-    assert "orders.csv" in str(err.value) and "source column 'Zeit'" in str(err.value)
+    assert "orders.csv" in str(err.value) and "'Zeit -> ts'" in str(err.value)
     assert "2024-02-05" in str(err.value)
 
 
@@ -175,3 +175,10 @@ def test_every_data_config_composes_with_the_keys_stages_declare(project_root, n
         assert key in params["data"], f"data.{key} missing for {name}"
     assert params["data"]["mode"] in ("events", "snapshot")
     assert params["data"]["raw_dir"].startswith("data/raw/")
+
+
+def test_a_wrong_separator_is_pointed_out(tmp_path):
+    folder = _files(tmp_path / "in", **SHOP)
+    comma = {**ORDERS, "read": {"sep": ","}}
+    with pytest.raises(ContractError, match=r"read\.sep"):
+        sources.load(_mapped_cfg(folder, customers=CUSTOMERS, transactions=comma), tmp_path)

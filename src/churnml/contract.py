@@ -52,6 +52,7 @@ EVENT_TYPES = (
 )
 # A text cell starting with = @ tab CR, or + - and not a number, runs as a spreadsheet formula.
 FORMULA_PATTERN = r"^(?:[=@\t\r]|[+-][^\d.\s])"
+SEPARATORS = (";", "\t", "|", ",")
 QUARANTINE_COLUMNS = ["table", "source_file", "source_row", "rule", "column", "value"]
 VALUE_CHARS = 80
 
@@ -129,13 +130,21 @@ def row_rules(table: str, raw: pd.DataFrame, typed: pd.DataFrame,
     return rules
 
 
+def separator_hint(df: pd.DataFrame) -> str:
+    """A hint when a CSV was split on the wrong separator (one column holding ``;``...)."""
+    names = [str(c) for c in df.columns]
+    if len(names) == 1 and any(sep in names[0] for sep in SEPARATORS):
+        return "; only one column was found: is the separator (read.sep) right?"
+    return ""
+
+
 def check_columns(table: str, df: pd.DataFrame, file: str, mode: str = "events") -> None:
     """Raise ContractError if the table lacks a required column, or if a table the mode
     requires has no rows (an optional table may be empty)."""
     missing = [c for c in required_columns(table, mode) if c not in df.columns]
     if missing:
         raise ContractError(file, missing[0], f"required column missing for table '{table}' "
-                            f"(columns found are listed as examples)",
+                            f"(columns found are listed as examples){separator_hint(df)}",
                             examples=[str(c) for c in df.columns][:8])
     if df.empty and table in REQUIRED_TABLES[mode]:
         raise ContractError(file, None, f"table '{table}' has a header but no rows",

@@ -33,6 +33,12 @@ class IngestResult:
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
     errors: list[ContractError] = field(default_factory=list)
+    specs: dict[str, TableSpec] = field(default_factory=dict)
+
+    def column_label(self, table: str, column: str) -> str:
+        """``ts``, or ``Order Time -> ts`` for a mapped column, for reports."""
+        spec = self.specs.get(table)
+        return spec.label(column) if spec else column
 
 
 def normalise_types(raw: pd.DataFrame, spec: TableSpec) -> tuple[pd.DataFrame,
@@ -124,7 +130,7 @@ def ingest_tables(raw: dict[str, pd.DataFrame], specs: dict[str, TableSpec],
         raise ContractError("params.yaml", "data.mode", f"unknown mode; use one of "
                             f"{list(contract.MODES)}", examples=mode)
     result = IngestResult({}, contract.empty_quarantine(),
-                          files={t: s.file for t, s in specs.items()})
+                          files={t: s.file for t, s in specs.items()}, specs=dict(specs))
     quarantines = []
     for table in contract.REQUIRED_TABLES[mode]:
         if table not in raw:
@@ -175,13 +181,17 @@ def over_tolerance(counts: dict[str, dict[str, int]], cfg: dict[str, Any]) -> di
 
 
 def rule_summary(quarantine: pd.DataFrame, table: str) -> pd.DataFrame:
-    """Per rule of ``table``: column, row count and a few distinct example values."""
+    """Per rule of ``table``: column, row count, a few distinct example values and the
+    source rows they come from."""
     rows = quarantine[quarantine["table"] == table]
     if rows.empty:
-        return pd.DataFrame(columns=["rule", "column", "rows", "examples"])
-    grouped = rows.groupby(["rule", "column"], sort=False)["value"]
-    summary = grouped.agg(rows="size", examples=lambda v: list(
-        v.drop_duplicates().head(EXAMPLES_PER_RULE))).reset_index()
+        return pd.DataFrame(columns=["rule", "column", "rows", "examples", "at_rows"])
+    firsts = rows.drop_duplicates(["rule", "column", "value"])
+    grouped = firsts.groupby(["rule", "column"], sort=False)
+    summary = grouped.agg(examples=("value", lambda v: list(v.head(EXAMPLES_PER_RULE))),
+                          at_rows=("source_row", lambda v: list(v.head(EXAMPLES_PER_RULE))))
+    summary["rows"] = rows.groupby(["rule", "column"], sort=False).size()
+    summary = summary.reset_index()[["rule", "column", "rows", "examples", "at_rows"]]
     return summary.sort_values("rows", ascending=False, kind="stable").reset_index(drop=True)
 
 
@@ -196,5 +206,6 @@ def tolerance_message(result: IngestResult, too_many: dict[str, float],
             f"{result.files.get(table, table)}: {counts['rows_quarantined']} of "
             f"{counts['rows_in']} {table} rows quarantined ({share:.1%} > tolerance "
             f"{tolerance(cfg, table):.1%}); most often rule '{top['rule']}' in column "
-            f"'{top['column']}' ({top['rows']} rows), e.g. {top['examples']!r}")
+            f"'{result.column_label(table, top['column'])}' ({top['rows']} rows), "
+            f"e.g. {top['examples']!r} at rows {top['at_rows']}")
     return "; ".join(parts)

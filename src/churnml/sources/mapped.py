@@ -97,7 +97,8 @@ def _missing_column(file: str, frame: pd.DataFrame, source: str, canonical: str)
     header = [str(c) for c in frame.columns if c != SOURCE_ROW]
     close = difflib.get_close_matches(source, header, n=CLOSE_MATCHES)
     return ContractError(file, source, f"column mapped to '{canonical}' not found in the file "
-                         f"(examples: {'closest names' if close else 'columns found'})",
+                         f"(examples: {'closest names' if close else 'columns found'})"
+                         f"{contract.separator_hint(frame.drop(columns=SOURCE_ROW))}",
                          examples=close or header[:8])
 
 

@@ -53,9 +53,9 @@ class TableSpec:
     decimal: str = "."
 
     def label(self, column: str) -> str:
-        """``ts`` or ``ts (source column 'InvoiceDate')`` for messages."""
+        """``ts``, or ``InvoiceDate -> ts`` when the user's column has another name."""
         source = self.columns.get(column)
-        return f"{column} (source column '{source}')" if source and source != column else column
+        return f"{source} -> {column}" if source and source != column else column
 
 
 def column_type(column: str, values: pd.Series, spec: TableSpec) -> str:

@@ -91,9 +91,9 @@ def log_quarantine(result: IngestResult) -> None:
     """One line per table and rule, so a run within tolerance still shows what was set aside."""
     for table in result.counts:
         for row in rule_summary(result.quarantine, table).itertuples():
-            log.warning("%s: %d rows quarantined by rule '%s' (column '%s'), e.g. %s",
-                        result.files.get(table, table), row.rows, row.rule, row.column,
-                        row.examples)
+            log.warning("%s: %d rows quarantined by rule '%s' (column '%s'), e.g. %s at rows %s",
+                        result.files.get(table, table), row.rows, row.rule,
+                        result.column_label(table, row.column), row.examples, row.at_rows)
 
 
 def _remove_stale(out_dir: Path, produced: dict[str, pd.DataFrame]) -> None:

@@ -33,7 +33,7 @@ from churnml.ingest import (
 from churnml.stages import ingest
 
 log = logging.getLogger(__name__)
-REPORT_WIDTH = 140
+REPORT_WIDTH = 170
 EXIT_OK, EXIT_INVALID, EXIT_QUARANTINE = 0, 2, 3
 
 
@@ -76,7 +76,9 @@ def report_table(result: IngestResult, cfg: dict[str, Any], title: str) -> Table
     files = "; ".join(f"{t}: {f}" for t, f in result.files.items())
     table = Table(title=escape(title), title_justify="left", caption=escape(f"files - {files}"),
                   caption_justify="left")
-    for column in ("table", "rows in", "kept", "quarantined", "rule", "column", "examples"):
+    for column in ("table", "rows in", "kept", "quarantined", "rule"):
+        table.add_column(column, no_wrap=True)
+    for column in ("column", "examples (source row)"):
         table.add_column(column, overflow="fold")
     for name, counts in result.counts.items():
         share = counts["rows_quarantined"] / max(counts["rows_in"], 1)
@@ -84,8 +86,11 @@ def report_table(result: IngestResult, cfg: dict[str, Any], title: str) -> Table
         table.add_row(name, str(counts["rows_in"]), str(counts["rows_kept"]),
                       f"{counts['rows_quarantined']} ({share:.1%}){flag}", "", "", "")
         for row in rule_summary(result.quarantine, name).itertuples():
-            table.add_row("", "", "", str(row.rows), escape(row.rule), escape(row.column),
-                          escape(", ".join(repr(v) for v in row.examples)))
+            table.add_row("", "", "", str(row.rows), escape(row.rule),
+                          escape(result.column_label(name, row.column)),
+                          escape(", ".join(f"{v!r} (row {n})"
+                                           for v, n in zip(row.examples, row.at_rows,
+                                                           strict=True))))
     return table
 
 
