@@ -55,10 +55,17 @@ def test_each_cause_from_its_signals(cfg):
 def test_the_first_rule_reached_wins(cfg):
     tx = transactions([("both", "2024-02-01", 30.0)])
     ev = events([("both", "2024-01-20", "complaint"), ("both", "2024-01-21", "complaint"),
-                 ("both", "2024-01-22", "competitor_inquiry")])
+                 ("both", "2024-01-22", "competitor_inquiry"),
+                 ("both", "2024-01-23", "competitor_inquiry")])
     assert _causes(tx, ev, cfg) == {"both": "lured"}
     cfg["rules"] = [r for r in cfg["rules"] if r["cause"] != "lured"]
     assert _causes(tx, ev, cfg) == {"both": "burned"}
+
+
+def test_one_competitor_inquiry_alone_is_not_lured(cfg):
+    tx = transactions([("a", "2024-02-01", 30.0)])
+    ev = events([("a", "2024-01-15", "competitor_inquiry")])
+    assert _causes(tx, ev, cfg) == {"a": "unknown"}
 
 
 def test_signals_outside_the_window_or_after_as_of_do_not_count(cfg):
@@ -88,7 +95,8 @@ def test_evidence_lists_signals_and_window(cfg):
     row = typed.iloc[0]
     assert row["cause_evidence"] == ("2 x competitor inquiry, 1 x price comparison "
                                      "(2023-11-03 to 2024-05-01)")
-    assert row["evidence_competitor_inquiry"] == 2 and row["cause_score"] == 2.0
+    assert row["churn_cause"] == "lured"
+    assert row["evidence_competitor_inquiry"] == 2 and row["cause_score"] == 2.5
 
 
 def test_no_lapsed_customers_gives_an_empty_frame(cfg):

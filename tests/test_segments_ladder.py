@@ -44,9 +44,9 @@ def ladder_world():
         ("returner", "2024-01-05", "support_contact"),
         ("returner", "2024-02-05", "support_contact"),
         ("fraud", "2024-02-01", "chargeback"), ("fraud", "2024-04-01", "public_complaint"),
-        ("referrer", "2024-05-01", "referral"),
-        ("fan", "2024-05-01", "survey_score"),
-    ], value=[np.nan, np.nan, np.nan, np.nan, np.nan, np.nan, 10.0])
+        ("referrer", "2024-05-01", "referral"), ("referrer", "2024-06-01", "referral"),
+        ("fan", "2024-05-01", "survey_score"), ("fan", "2024-06-01", "survey_score"),
+    ], value=[np.nan] * 7 + [10.0, 9.0])
     return cust, transactions(rows), ev
 
 
@@ -55,6 +55,15 @@ def test_every_rung_from_its_own_behaviour(ladder_world):
         "regular": "client", "occasional": "customer", "never": "prospect",
         "angry": "customer", "returner": "toxic", "fraud": "terrorist",
         "referrer": "advocate", "fan": "supporter"}
+
+
+def test_one_referral_makes_a_supporter_one_glowing_survey_does_not():
+    cust = customers("referred_once", "one_ten")
+    tx = transactions(monthly_purchases("referred_once", "2023-06-01", 12)
+                      + monthly_purchases("one_ten", "2023-06-01", 12))
+    ev = events([("referred_once", "2024-05-01", "referral"),
+                 ("one_ten", "2024-05-01", "survey_score")], value=[np.nan, 10.0])
+    assert _rungs(cust, tx, ev) == {"referred_once": "supporter", "one_ten": "customer"}
 
 
 def test_a_single_angry_complaint_does_not_make_a_customer_toxic():

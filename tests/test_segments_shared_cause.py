@@ -65,6 +65,8 @@ def test_risk_expires_after_at_risk_days(region_world, cfg):
 
 
 def test_a_purchase_level_key_exposes_buyers_of_that_batch(cfg):
+    cfg["scope_keys"]["batch"] = {"table": "transactions", "column": "batch"}
+    cfg["exposure_lead_days"] = 10
     cust = customers("a", "b", "c", "d", "e")
     tx = transactions([("a", "2024-01-25", 9.0), ("b", "2024-01-26", 9.0),
                        ("c", "2024-02-02", 9.0), ("d", "2024-02-02", 9.0),
@@ -77,6 +79,15 @@ def test_a_purchase_level_key_exposes_buyers_of_that_batch(cfg):
     assert set(got) == {"a", "b", "c"}  # e bought B7 long before the lead window
     assert got["c"] == pd.Timestamp("2024-02-02")  # exposed when they bought it
     assert got["b"] == pd.Timestamp("2024-02-01")  # bought before: exposed at the start
+
+
+def test_an_incident_naming_its_product_exposes_its_buyers_in_the_window(cfg):
+    cust = customers("a", "b", "c")
+    tx = transactions([("a", "2024-02-03", 9.0), ("b", "2024-01-20", 9.0),
+                       ("c", "2024-02-04", 9.0)], product_id=["P1", "P1", "P2"])
+    inc = incidents([("INC4", "2024-02-01", "2024-02-10", "product")], product_id=["P1"])
+    exposure = incident_exposure(cust, tx, None, inc, AS_OF, cfg)
+    assert exposure["customer_id"].tolist() == ["a"] and exposure["traced"].all()
 
 
 def test_an_untraceable_incident_exposes_only_its_complainers(cfg):

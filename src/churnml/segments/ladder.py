@@ -140,18 +140,20 @@ def ladder_inputs(customers: pd.DataFrame, transactions: pd.DataFrame,
                     axis=1)
     out["terrorist_score"] = signal_score(kinds, cfg["terrorist"]["signals"])
     out["advocate_score"] = signal_score(kinds, cfg["advocate"]["signals"])
-    out["supporter_score"] = _survey_promoters(ev, windows.index, cfg["supporter"])
+    out["supporter_score"] = (signal_score(kinds, cfg["supporter"]["signals"])
+                              + _survey_promoters(ev, windows.index, cfg["supporter"]))
     out.insert(0, "as_of", as_of)
     return out.reset_index()
 
 
 def _survey_promoters(ev: pd.DataFrame, index: pd.Index, cfg: dict[str, Any]) -> pd.Series:
-    """Survey answers of at least ``min_survey_value`` per customer."""
+    """``survey_weight`` x survey answers of at least ``min_survey_value``, per customer."""
     if "value" not in ev:
         return pd.Series(0.0, index=index)
     keep = (ev["event_type"] == cfg["survey_event"]) & (
         ev["value"] >= float(cfg["min_survey_value"]))
-    return per_customer(ev.loc[keep, "ts"], ev.loc[keep, "customer_id"], index, "size")
+    count = per_customer(ev.loc[keep, "ts"], ev.loc[keep, "customer_id"], index, "size")
+    return float(cfg["survey_weight"]) * count
 
 
 def assign_rungs(inputs: pd.DataFrame, cfg: dict[str, Any]) -> pd.Series:

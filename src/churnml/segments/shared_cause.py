@@ -4,9 +4,10 @@ before they complain, with the incident's complaint rate so far.
 
 An incident's cause is traced through a key (``segments.shared_cause.scope_keys``): a
 column of the customers or transactions table named by the incident's ``scope``. The
-key value is the incident's ``scope_value`` when given, else the value shared by most
-of its complainers. Everything is point-in-time: only incidents, complaints and
-purchases before ``as_of`` are used.
+key value is the incident's ``scope_value`` or its column of the key's name (e.g.
+``product_id``, ``region``) when given, else the value shared by most of its
+complainers. Everything is point-in-time: only incidents, complaints and purchases
+before ``as_of`` are used.
 """
 
 from __future__ import annotations
@@ -58,17 +59,22 @@ def _infer_value(rows: pd.DataFrame, column: str, who: pd.Series, cfg: dict[str,
 
 def _exposed_by_key(incident: pd.Series, rows: pd.DataFrame, column: str, value: Any,
                     bought: pd.DataFrame, cfg: dict[str, Any]) -> pd.DataFrame:
-    """Customers sharing the key value, active around the incident; exposed from its start."""
-    lead = pd.Timedelta(days=int(cfg["exposure_lead_days"]))
-    during = (bought["ts"] >= incident["start"] - lead) & (bought["ts"] < incident["end"])
-    around = bought.loc[during]
-    if "ts" in rows:  # a purchase-level key: the purchase itself exposes
-        hit = around.loc[around[column] == value] if column in around else around.iloc[0:0]
-        first = hit.groupby("customer_id")["ts"].min()
-        exposed_at = first.clip(lower=incident["start"])
-    else:  # a customer-level key: customers with the value who bought around the incident
+    """Customers sharing the key value with the incident, and when they were exposed.
+
+    A purchase-level key exposes at the purchase (from ``exposure_lead_days`` before the
+    start to the end; one bought earlier is exposed from the start). A customer-level key
+    exposes, from the start, the holders who bought within ``active_days`` before the end.
+    """
+    if "ts" in rows:
+        lead = pd.Timedelta(days=int(cfg["exposure_lead_days"]))
+        during = (bought["ts"] >= incident["start"] - lead) & (bought["ts"] < incident["end"])
+        hit = bought.loc[during & (bought[column] == value)] if column in bought else bought[:0]
+        exposed_at = hit.groupby("customer_id")["ts"].min().clip(lower=incident["start"])
+    else:
+        recent = bought["ts"] >= incident["end"] - pd.Timedelta(days=int(cfg["active_days"]))
         holders = rows.loc[rows[column] == value, "customer_id"]
-        active = around.loc[around["customer_id"].isin(holders), "customer_id"].unique()
+        active = bought.loc[recent & (bought["ts"] < incident["end"])
+                            & bought["customer_id"].isin(holders), "customer_id"].unique()
         exposed_at = pd.Series(incident["start"], index=pd.Index(active, name="customer_id"))
     return pd.DataFrame({"customer_id": exposed_at.index.astype(str),
                          "incident_id": incident["incident_id"],
@@ -144,9 +150,10 @@ def _scope_value(incident: pd.Series, keyed: tuple[pd.DataFrame, str] | None, wh
                  cfg: dict[str, Any]) -> Any:
     if keyed is None:
         return None
-    given = incident.get(cfg["scope_value_column"])
-    if given is not None and not pd.isna(given):
-        return given
+    for name in (cfg["scope_value_column"], keyed[1]):
+        given = incident.get(name)
+        if given is not None and not pd.isna(given):
+            return given
     return _infer_value(*keyed, who, cfg)
 
 
