@@ -1,122 +1,131 @@
-"""Month-by-month exits and returns, vectorised over customers.
+"""Month-by-month lifecycle, vectorised over customers.
 
-Each month an alive customer leaves with a hazard that adds up named components;
-the cause of an exit is drawn in proportion to the components, so it is known
-exactly (ground truth). Lapsed customers come back spontaneously or after a
-win-back offer whose effect depends on why they left.
+Each month, in this order: new customers join; scheduled campaigns run; active
+customers decide to leave (hazard.py) and start fading; planned exits happen;
+lapsed customers come back, spontaneously or because an offer worked. Every exit
+and return is recorded as an episode (ground truth).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-CAUSES = np.array(["natural", "involuntary", "lured", "price", "burned"])
-NO_MONTH = -999
-# True response of lapsed customers to a win-back price offer, by exit cause: lured and
-# price-driven customers answer a price match, burned ones barely (they need recovery).
-WINBACK_OFFER_BOOST = {"natural": 0.04, "involuntary": 0.10, "lured": 0.12, "price": 0.12,
-                       "burned": 0.01}
-WINBACK_OFFER_MONTHS = 3
+from churnml.simulate.campaigns import Campaigns
+from churnml.simulate.hazard import Hazard
+from churnml.simulate.offers import OfferBook
+from churnml.simulate.population import Population
+from churnml.simulate.shocks import Shocks
+from churnml.simulate.spec import (
+    ACTIVE,
+    BURNED,
+    INVOLUNTARY,
+    LAPSED,
+    LEAVING,
+    NO_MONTH,
+    NOT_YET,
+    Calendar,
+    pick,
+)
+from churnml.simulate.state import WINBACK, Month, State
 
 
-@dataclass
 class Lifecycle:
-    """Per-customer exit/return months (``NO_MONTH`` when none) and exit cause."""
+    """Advances the lifecycle state one month at a time."""
 
-    exit_month: np.ndarray
-    exit_day: np.ndarray
-    cause: np.ndarray
-    return_month: np.ndarray
-    campaign_rows: pd.DataFrame
+    def __init__(self, rng: np.random.Generator, campaign_rng: np.random.Generator,
+                 cfg: dict[str, Any], pop: Population, shocks: Shocks, cal: Calendar) -> None:
+        self.rng, self.pop, self.shocks, self.cal = rng, pop, shocks, cal
+        self.hazard = Hazard(cfg, pop, shocks)
+        self.book = OfferBook(cfg, pop)
+        self.state = State.empty(len(pop), pop.advocate)
+        self.campaigns = Campaigns(campaign_rng, cfg, pop, self.state, self.hazard, self.book, cal)
+        self.floor = float(cfg["decline"]["floor"])
+        self.recovery_offer = self.book.names.index(cfg["offers"]["advocate_offer"])
+        self.exits: list[tuple[np.ndarray, ...]] = []
+        self.returns: list[tuple[np.ndarray, ...]] = []
 
+    def step(self, month: int) -> Month:
+        """Simulate ``month``; return what the activity generators need."""
+        st, pop = self.state, self.pop
+        joining = (st.status == NOT_YET) & (np.maximum(pop.signup_month, 0) == month)
+        st.status[joining] = ACTIVE
+        redemptions = self.campaigns.run(month)
+        self._decide(month)
+        exiting = np.flatnonzero((st.status == LEAVING) & (st.exit_month == month))
+        returning, return_offer = self._returns(month)
+        length = int(self.cal.lengths[month])
+        lo = np.zeros(len(pop), dtype=np.float32)
+        lo[joining] = pop.signup_day[joining]
+        lo[returning] = self.rng.random(len(returning), dtype=np.float32) * length
+        on = np.isin(st.status, (ACTIVE, LEAVING))
+        on[returning] = True
+        hi = np.where(on, np.float32(length), np.float32(0))
+        hi[exiting] = np.maximum(st.exit_day[exiting], lo[exiting] + 1e-3)
+        leaving = np.where(st.status == LEAVING, st.cause, -1).astype(np.int8)
+        result = Month(month, int(self.cal.edges[month]), length, lo, hi, self._fade(month),
+                       leaving, exiting, returning, return_offer, redemptions)
+        self.shocks.realise(month, hi > lo, lambda rows, ts: self._active_at(result, rows, ts))
+        self._close(month, result)
+        return result
 
-def hazard_components(cfg: dict[str, Any], customers: pd.DataFrame, month: int,
-                      competitor: np.ndarray, exposed_since: np.ndarray) -> np.ndarray:
-    """Monthly exit hazard per cause (customers × causes), ordered as ``CAUSES``."""
-    hz = cfg["hazard"]
-    region = customers["_region_code"].to_numpy()
-    price = customers["_price_sens"].to_numpy()
-    service = customers["_service_sens"].to_numpy()
-    since = month - exposed_since
-    recently_exposed = (since >= 0) & (since < int(hz["incident_months"]))
-    n = len(customers)
-    return np.column_stack([
-        np.full(n, float(hz["natural"])),
-        np.full(n, float(hz["involuntary"])),
-        float(hz["competitor"]) * price * competitor[region, month],
-        float(hz.get("price", 0.006)) * price,
-        float(hz["incident"]) * service * recently_exposed,
-    ])
+    def _decide(self, month: int) -> None:
+        """Active customers decide to leave; the cause is drawn from the hazard components."""
+        st = self.state
+        rows = np.flatnonzero((st.status == ACTIVE) & (self.pop.signup_month < month))
+        comps = self.hazard.components(month, rows)
+        offered = (st.offer[rows] > 0) & (st.offer_until[rows] > month) & (st.offer_kind[rows]
+                                                                           != WINBACK)
+        if offered.any():
+            comps[offered] *= self.book.keep_share(st.offer[rows[offered]], rows[offered])
+        decide = self.rng.random(len(rows)) < comps.sum(axis=1)
+        who = rows[decide]
+        cause = pick(comps[decide], self.rng.random(len(who))).astype(np.int8)
+        exit_month = month + self.hazard.draw_lag(self.rng, cause)
+        length = self.cal.lengths[np.minimum(exit_month, self.cal.months - 1)]
+        st.status[who], st.cause[who], st.decided[who] = LEAVING, cause, month
+        st.exit_month[who] = exit_month
+        st.exit_day[who] = self.rng.random(len(who)) * length
 
+    def _returns(self, month: int) -> tuple[np.ndarray, np.ndarray]:
+        """Lapsed customers who come back this month, and the offer that brought them."""
+        st = self.state
+        rows = np.flatnonzero(st.status == LAPSED)
+        cause = st.cause[rows].astype(np.int64)
+        p = self.hazard.return_prob(cause)
+        offered = ((st.offer[rows] > 0) & (st.offer_until[rows] > month)
+                   & (st.offer_kind[rows] == WINBACK))
+        p[offered] += self.book.return_boost(st.offer[rows[offered]], rows[offered],
+                                             cause[offered])
+        back = self.rng.random(len(rows)) < p
+        return rows[back], np.where(offered[back], st.offer[rows[back]], 0).astype(np.int8)
 
-def simulate_lifecycle(rng: np.random.Generator, cfg: dict[str, Any], customers: pd.DataFrame,
-                       months: int, competitor: np.ndarray,
-                       exposure_month: np.ndarray) -> Lifecycle:
-    """Run exits, returns and randomized win-back campaigns over ``months`` months.
+    def _fade(self, month: int) -> np.ndarray:
+        """Spend multiplier: falls linearly to ``decline.floor`` between decision and exit."""
+        st = self.state
+        fade = np.ones(len(self.pop), dtype=np.float32)
+        rows = np.flatnonzero((st.status == LEAVING) & (st.cause != INVOLUNTARY))
+        progress = (month - st.decided[rows] + 1) / (st.exit_month[rows] - st.decided[rows] + 1)
+        fade[rows] = 1.0 - (1.0 - self.floor) * progress
+        return fade
 
-    Parameters
-    ----------
-    customers
-        Needs ``_signup_month, _region_code, _price_sens, _service_sens``.
-    exposure_month
-        Month of each customer's latest incident exposure so far, per month
-        (customers × months), ``NO_MONTH`` before any exposure.
-    """
-    n = len(customers)
-    signup_month = customers["_signup_month"].to_numpy()
-    exit_month = np.full(n, NO_MONTH)
-    return_month = np.full(n, NO_MONTH)
-    cause = np.full(n, "", dtype=object)
-    offer_boost = np.zeros(n)
-    offer_until = np.full(n, NO_MONTH)
-    campaign_months = {months // 2, months - 7}
-    spontaneous = float(cfg["winback"]["spontaneous_return"])
-    campaigns = []
-    for month in range(months):
-        alive = (signup_month <= month) & (exit_month == NO_MONTH)
-        parts = hazard_components(cfg, customers, month, competitor, exposure_month[:, month])
-        total = parts.sum(axis=1)
-        leaves = alive & (rng.random(n) < total)
-        exit_month[leaves] = month
-        pick = (parts[leaves].cumsum(axis=1) / total[leaves, None]) > rng.random(leaves.sum())[:, None]
-        cause[leaves] = CAUSES[pick.argmax(axis=1)]
-        lapsed = (exit_month != NO_MONTH) & (exit_month < month - 1) & (return_month == NO_MONTH)
-        if month in campaign_months and lapsed.any():
-            campaigns.append(_randomized_campaign(rng, month, np.flatnonzero(lapsed), cause))
-            treated = campaigns[-1]
-            treated = treated[treated["offer_id"] != "control"]["_row"].to_numpy()
-            offer_boost[treated] = [WINBACK_OFFER_BOOST[c] for c in cause[treated]]
-            offer_until[treated] = month + WINBACK_OFFER_MONTHS
-        boost = np.where(month < offer_until, offer_boost, 0.0)
-        comes_back = lapsed & (rng.random(n) < spontaneous + boost)
-        return_month[comes_back] = month
-    day = rng.integers(0, 28, n)
-    rows = pd.concat(campaigns, ignore_index=True) if campaigns else pd.DataFrame()
-    return Lifecycle(exit_month, day, cause, return_month, rows)
+    @staticmethod
+    def _active_at(result: Month, rows: np.ndarray, seconds: np.ndarray) -> np.ndarray:
+        day = (seconds - result.start_s) / 86_400
+        return (result.lo[rows] <= day) & (day < result.hi[rows])
 
-
-def _randomized_campaign(rng: np.random.Generator, month: int, rows: np.ndarray,
-                         cause: np.ndarray) -> pd.DataFrame:
-    """Half of the lapsed customers get a win-back discount, half are the control."""
-    treated = rng.random(len(rows)) < 0.5
-    return pd.DataFrame({
-        "_row": rows,
-        "_month": month,
-        "_day": rng.integers(0, 5, len(rows)),
-        "offer_id": np.where(treated, "winback_discount", "control"),
-        "_cause": cause[rows],
-    })
-
-
-def true_winback_uplift(cause: np.ndarray, spontaneous: float, horizon_months: int) -> np.ndarray:
-    """True change in P(return within the horizon) from the win-back discount, by cause."""
-    boost = np.array([WINBACK_OFFER_BOOST.get(c, 0.0) for c in cause])
-    offer_months = min(WINBACK_OFFER_MONTHS, horizon_months)
-    rest = horizon_months - offer_months
-    stay_away_ctrl = (1 - spontaneous) ** horizon_months
-    stay_away_treat = (1 - spontaneous - boost) ** offer_months * (1 - spontaneous) ** rest
-    return stay_away_ctrl - stay_away_treat
+    def _close(self, month: int, result: Month) -> None:
+        """End of month: exits become lapses, returns become customers again."""
+        st, ex, back = self.state, result.exiting, result.returning
+        st.status[ex] = LAPSED
+        self.exits.append((ex, np.full(len(ex), month), st.exit_day[ex], st.cause[ex]))
+        self.returns.append((back, np.full(len(back), month), result.lo[back].copy()))
+        record = st.record[back]
+        paid = (result.return_offer > 0) & (record >= 0)
+        self.campaigns.log.respond(record[paid], result.seconds(result.lo[back][paid]))
+        convert = ((st.cause[back] == BURNED) & (result.return_offer == self.recovery_offer)
+                   & (self.rng.random(len(back)) < self.book.advocate_conversion))
+        st.advocate[back[convert]] = True
+        st.status[back], st.cause[back] = ACTIVE, -1
+        st.decided[back], st.record[back] = NO_MONTH, -1

@@ -1,114 +1,141 @@
-"""Customers and their latent traits, and the shocks (competitor campaigns, incidents)."""
+"""Customers: signup, observable attributes, PII and latent traits (ground truth).
+
+Latent traits never leave the generator except through the truth tables.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from churnml.simulate.spec import SECONDS_PER_DAY, Calendar, to_datetime
+
 SYLLABLES = np.array(["an", "be", "ka", "lo", "mi", "ra", "so", "ti", "ve", "zu", "el", "or"])
+EMAIL_DOMAIN = "@example.org"
+PHONE_PREFIX = "+44 7700 "
+
+
+@dataclass
+class Population:
+    """Per-customer arrays (one entry per customer, in customer order)."""
+
+    ids: np.ndarray
+    signup_s: np.ndarray
+    signup_month: np.ndarray       # month of signup, negative for customers from before
+    signup_day: np.ndarray         # day inside the signup month (0 if before the start)
+    region: np.ndarray             # index into world.regions
+    plan: np.ndarray
+    channel: np.ndarray
+    rate: np.ndarray               # purchases per month
+    spend_mu: np.ndarray           # log-mean of the amount per purchase
+    price_sens: np.ndarray         # 0..1
+    service_sens: np.ndarray       # 0..1
+    frailty: np.ndarray            # multiplier of the natural exit hazard (mean 1)
+    pay_risk: np.ndarray           # multiplier of the involuntary exit hazard (mean 1)
+    value_pct: np.ndarray          # percentile of expected monthly spend, 0..1
+    terrorist: np.ndarray
+    toxic: np.ndarray
+    advocate: np.ndarray           # may turn True during the run (won-back burned customers)
+    supporter: np.ndarray
+    names: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def customer_ids(n: int) -> np.ndarray:
+    """``C0000001``-style identifiers (at least seven digits)."""
+    width = max(7, len(str(n)))
+    return np.strings.add("C", np.strings.zfill(np.arange(1, n + 1).astype(str), width))
 
 
 def fake_names(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Random pronounceable names: PII the pipeline must never let through."""
-    parts = rng.choice(SYLLABLES, size=(n, 4))
-    first = np.char.capitalize(np.char.add(parts[:, 0], parts[:, 1]))
-    last = np.char.capitalize(np.char.add(parts[:, 2], parts[:, 3]))
-    return np.char.add(np.char.add(first, " "), last)
+    """Random pronounceable names: PII that the pipeline must never let through."""
+    pairs = np.strings.add(SYLLABLES[:, None], SYLLABLES[None, :]).ravel()
+    words = np.strings.capitalize(pairs)
+    first, last = rng.integers(0, len(words), (2, n))
+    return np.strings.add(np.strings.add(words[first], " "), words[last])
 
 
-def draw_customers(rng: np.random.Generator, cfg: dict[str, Any], start: pd.Timestamp,
-                   months: int) -> pd.DataFrame:
-    """Draw customers with signup dates, attributes, PII and latent traits.
-
-    Latent columns (prefixed ``_``) are ground truth and never leave the generator
-    except through the truth tables.
-    """
-    n = int(cfg["customers"])
-    ids = np.char.add("C", np.char.zfill(np.arange(1, n + 1).astype(str), 7))
+def _signups(rng: np.random.Generator, cfg: dict[str, Any], cal: Calendar,
+             n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Signup times (midnight), their month index and day inside that month."""
+    lo, hi = (int(d) for d in cfg["tenure_before_start_days"])
     initial = rng.random(n) < float(cfg["initial_share"])
-    days_before = rng.integers(30, 3 * 365, n)
-    span_days = max(int((months - 1) * 30.4), 1)
-    days_after = rng.integers(0, span_days, n)
-    signup = np.where(initial, -days_before, days_after)
-    signup_date = start + pd.to_timedelta(signup, unit="D")
-    names = fake_names(rng, n)
-    handle = np.char.lower(np.char.replace(names, " ", "."))
-    rate_cfg = cfg["purchase_rate"]
+    span_days = int((cal.edges[-1] - cal.edges[0]) // SECONDS_PER_DAY)
+    offset = np.where(initial, -rng.integers(lo, hi, n), rng.integers(0, span_days, n))
+    signup_s = cal.edges[0] + offset.astype(np.int64) * SECONDS_PER_DAY
+    month = cal.month_of(signup_s)
+    before = month < 0
+    day = np.where(before, 0, (signup_s - cal.edges[month.clip(0)]) // SECONDS_PER_DAY)
+    raw_month = np.where(before, -1 - (-offset) // 31, month)
+    return signup_s, raw_month.astype(np.int32), day.astype(np.float32)
+
+
+def _kinds(rng: np.random.Generator, shares: dict[str, float], n: int) -> dict[str, np.ndarray]:
+    """Disjoint behavioural kinds: terrorist, toxic, advocate, supporter (rest ordinary)."""
+    u = rng.random(n)
+    t, x = float(shares["terrorist"]), float(shares["toxic"])
+    a, s = float(shares["advocate"]), float(shares["supporter"])
+    return {"terrorist": u < t, "toxic": (u >= t) & (u < t + x),
+            "advocate": u >= 1 - a, "supporter": (u >= 1 - a - s) & (u < 1 - a)}
+
+
+def _percentile(values: np.ndarray) -> np.ndarray:
+    order = np.argsort(values, kind="stable")
+    pct = np.empty(len(values))
+    pct[order] = (np.arange(len(values)) + 0.5) / max(len(values), 1)
+    return pct
+
+
+def draw_population(rng: np.random.Generator, cfg: dict[str, Any], cal: Calendar) -> Population:
+    """Draw ``world.customers`` customers with attributes, PII and latent traits."""
+    n = int(cfg["customers"])
+    traits = cfg["traits"]
+    signup_s, signup_month, signup_day = _signups(rng, cfg, cal, n)
+    plans = len(cfg["plans"])
+    plan = rng.choice(plans, n, p=_plan_mix(plans))
+    rate_cfg, spend = traits["purchase_rate"], traits["spend"]
     shape = float(rate_cfg["shape"])
-    kind = rng.random(n)
-    return pd.DataFrame({
-        "customer_id": ids,
-        "signup_date": signup_date,
-        "region": rng.choice(cfg["regions"], n),
-        "plan": rng.choice(cfg["plans"], n, p=_plan_mix(len(cfg["plans"]))),
-        "channel": rng.choice(cfg["channels"], n),
-        "name": names,
-        "email": np.char.add(handle, "@example.org"),
-        "phone": np.char.add("+44 7700 ", np.char.zfill(rng.integers(0, 10**6, n).astype(str), 6)),
-        "_rate": rng.gamma(shape, float(rate_cfg["mean"]) / shape, n),
-        "_spend_mu": float(cfg["spend"]["log_mean"])
-        + rng.normal(0, float(cfg["spend"]["customer_log_sd"]), n),
-        "_price_sens": rng.beta(2.0, 3.0, n),
-        "_service_sens": rng.beta(2.0, 3.0, n),
-        "_terrorist": kind < 0.01,
-        "_toxic": (kind >= 0.01) & (kind < 0.04),
-        "_advocate": kind > 0.95,
-    })
+    rate = rng.gamma(shape, float(rate_cfg["mean"]) / shape, n)
+    spend_mu = (float(spend["log_mean"]) + float(spend["plan_step"]) * plan
+                + rng.normal(0, float(spend["customer_log_sd"]), n))
+    price, service = traits["price_sensitivity"], traits["service_sensitivity"]
+    kinds = _kinds(rng, traits["shares"], n)
+    frailty_k, pay_k = float(traits["frailty_shape"]), float(traits["payment_risk_shape"])
+    return Population(
+        ids=customer_ids(n), signup_s=signup_s, signup_month=signup_month, signup_day=signup_day,
+        region=rng.integers(0, len(cfg["regions"]), n).astype(np.int8),
+        plan=plan.astype(np.int8), channel=rng.integers(0, len(cfg["channels"]), n).astype(np.int8),
+        rate=rate, spend_mu=spend_mu,
+        price_sens=rng.beta(float(price["a"]), float(price["b"]), n),
+        service_sens=rng.beta(float(service["a"]), float(service["b"]), n),
+        frailty=rng.gamma(frailty_k, 1 / frailty_k, n), pay_risk=rng.gamma(pay_k, 1 / pay_k, n),
+        value_pct=_percentile(rate * np.exp(spend_mu)),
+        names=fake_names(rng, n), **kinds,
+    )
 
 
 def _plan_mix(k: int) -> np.ndarray:
+    """Cheaper plans are more common: weights k, k-1, ..., 1."""
     weights = np.arange(k, 0, -1, dtype=float)
     return weights / weights.sum()
 
 
-def competitor_calendar(rng: np.random.Generator, cfg: dict[str, Any], months: int) -> np.ndarray:
-    """Boolean matrix region × month: a competitor campaign runs there and then."""
-    regions = len(cfg["regions"])
-    comp = cfg["competitor"]
-    duration = int(comp["duration_months"])
-    active = np.zeros((regions, months), dtype=bool)
-    latest_start = max(months - duration, 4)
-    for region in range(regions):
-        for first in rng.integers(3, latest_start, int(comp["campaigns_per_region"])):
-            active[region, first : first + duration] = True
-    return active
-
-
-def draw_incidents(rng: np.random.Generator, cfg: dict[str, Any], customers: pd.DataFrame,
-                   start: pd.Timestamp, months: int) -> tuple[pd.DataFrame, np.ndarray]:
-    """Incidents and, per customer, the month of their latest exposure (-999 if none).
-
-    Returns
-    -------
-    incidents
-        ``incident_id, start, end, scope, severity``.
-    exposure
-        Integer array (customers × incidents) holding 1 where the customer was exposed.
-    """
-    inc = cfg["incidents"]
-    k = int(inc["count"])
-    n = len(customers)
-    region_codes = pd.Categorical(customers["region"], categories=cfg["regions"]).codes
-    start_month = rng.integers(2, max(months - 2, 3), k)
-    scope = rng.choice(["region", "batch", "courier"], k)
-    exposure = np.zeros((n, k), dtype=np.int8)
-    for j in range(k):
-        pool = np.ones(n, dtype=bool)
-        if scope[j] == "region":
-            pool = region_codes == rng.integers(0, len(cfg["regions"]))
-        share = min(1.0, float(inc["exposure_share"]) / max(pool.mean(), 1e-9))
-        exposure[:, j] = pool & (rng.random(n) < share)
-    day = rng.integers(0, 28, k)
-    begins = pd.to_datetime([start + pd.DateOffset(months=int(m)) for m in start_month])
-    begins = begins + pd.to_timedelta(day, unit="D")
-    incidents = pd.DataFrame({
-        "incident_id": [f"INC{j + 1:04d}" for j in range(k)],
-        "start": begins,
-        "end": begins + pd.to_timedelta(rng.integers(3, 21, k), unit="D"),
-        "scope": scope,
-        "severity": rng.integers(1, 4, k),
-        "_start_month": start_month,
+def customers_table(rng: np.random.Generator, cfg: dict[str, Any], pop: Population) -> pd.DataFrame:
+    """The observable ``customers`` table, PII columns included (ingest drops them)."""
+    handle = np.strings.lower(np.strings.replace(pop.names, " ", "."))
+    suffix = np.strings.zfill(rng.integers(0, 10**6, len(pop)).astype(str), 6)
+    return pd.DataFrame({
+        "customer_id": pd.array(pop.ids, dtype="str"),
+        "signup_date": to_datetime(pop.signup_s),
+        "region": pd.array(np.asarray(cfg["regions"])[pop.region], dtype="str"),
+        "plan": pd.array(np.asarray(cfg["plans"])[pop.plan], dtype="str"),
+        "channel": pd.array(np.asarray(cfg["channels"])[pop.channel], dtype="str"),
+        "name": pd.array(pop.names, dtype="str"),
+        "email": pd.array(np.strings.add(handle, EMAIL_DOMAIN), dtype="str"),
+        "phone": pd.array(np.strings.add(PHONE_PREFIX, suffix), dtype="str"),
     })
-    return incidents, exposure
