@@ -114,12 +114,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
+    from churnml.progress import Steps
     from churnml.stages import score
     from churnml.stages.common import INTERIM_DIR, MODELS_DIR, SCORED_DIR
+    from churnml.stages.score_inputs import Subset
 
     params = _params(args, score.PARAMS)
-    score.run(Path(args.data or INTERIM_DIR), args.model or str(MODELS_DIR),
-              args.as_of or params["score"]["as_of"], Path(args.out or SCORED_DIR), params)
+    subset = Subset(limit=args.limit, sample=args.sample, seed=int(params["score"]["sample_seed"]))
+    with Steps(score.STEPS, live=not args.no_progress) as steps:
+        score.run(Path(args.data or INTERIM_DIR), args.model or str(MODELS_DIR),
+                  args.as_of or params["score"]["as_of"], Path(args.out or SCORED_DIR), params,
+                  subset=subset, steps=steps)
     return 0
 
 
@@ -168,6 +173,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="models folder or models:/NAME@ALIAS (default models)")
     p.add_argument("--as-of", dest="as_of", help="YYYY-MM-DD (default: end of data)")
     p.add_argument("--out", help="output folder (default data/scored)")
+    quick = p.add_mutually_exclusive_group()
+    quick.add_argument("--limit", type=int, metavar="N",
+                       help="quick look: score only the first N customers by id")
+    quick.add_argument("--sample", type=int, metavar="N",
+                       help="quick look: score N customers at random (seed: score.sample_seed)")
+    p.add_argument("--no-progress", dest="no_progress", action="store_true",
+                   help="no live progress display (it only shows on a terminal anyway)")
     return parser
 
 

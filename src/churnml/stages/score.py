@@ -1,47 +1,74 @@
-"""Stage ``score`` and the batch scoring job: features as of a date -> scored list."""
+"""Stage ``score`` and the batch scoring job: features as of a date -> scored list.
+
+``run`` loads the models once (a folder, or ``models:/NAME@ALIAS`` resolved to one
+version), computes features for one date, checks them for drift against the
+training profile saved with each model, scores, checks the output rules, and
+writes Parquet, CSV and ``summary.html`` atomically, ``manifest.json`` last
+(see :mod:`churnml.stages.score_outputs`). Snapshot mode (``data.mode: snapshot``)
+scores the customers table with the attrition model only.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from churnml import io
+from churnml import drift, io, scored_list, snapshot
 from churnml.errors import ConfigError
+from churnml.labels import ACTIVE, LAPSED, customer_status
 from churnml.models import ChurnClassifier
+from churnml.progress import Steps
+from churnml.report import build_summary, context_from
 from churnml.scoring import score_customers
+from churnml.stages import score_inputs
 from churnml.stages.common import model_file
-from churnml.stages.features import compute, data_window
+from churnml.stages.features import data_window
+from churnml.stages.score_inputs import Subset
+from churnml.stages.score_outputs import exclusive, publish, sweep
 
 log = logging.getLogger(__name__)
-PARAMS = ["score", "features", "engine", "labels.lapse_days", "tracking"]
+PARAMS = ["score", "features", "engine", "labels.lapse_days", "tracking", "data.mode",
+          "data.snapshot"]
 REGISTRY_PREFIX = "models:/"
+STEPS = ("load models", "features", "drift check", "score", "check output", "summary", "write")
+Scorer = Callable[[pd.DataFrame], pd.DataFrame]
+
+
+def model_kinds(params: dict[str, Any]) -> tuple[str, ...]:
+    """The models this run needs: both, or attrition only in snapshot mode."""
+    return snapshot.KINDS if snapshot.is_snapshot(params["data"]) else ("attrition", "winback")
 
 
 def load_models(model: str, params: dict[str, Any]) -> tuple[dict[str, ChurnClassifier],
                                                              dict[str, str]]:
-    """Load attrition and win-back models from a models folder or a registry URI.
+    """Load the models from a models folder or a registry URI, each resolved once.
 
     ``model`` is a folder holding ``attrition/`` and ``winback/`` (as written by the
     train stages), or ``models:/NAME@ALIAS`` for the attrition model, in which case the
-    win-back model is the registered win-back model under the same alias.
+    win-back model is the registered win-back model under the same alias. Versions
+    are ``NAME/VERSION``; a model not needed in this mode has version ``none``.
     """
+    kinds = model_kinds(params)
+    versions = {"attrition": "none", "winback": "none"}
     if model.startswith(REGISTRY_PREFIX):
         from churnml import tracking
 
         alias = model.split("@", 1)[1] if "@" in model else None
         if alias is None:
             raise ConfigError(f"--model {model}: give an alias, e.g. models:/NAME@champion")
-        winback_uri = f"{REGISTRY_PREFIX}{params['tracking']['winback_model_name']}@{alias}"
-        attrition, v_att = tracking.load_registered(model, params["tracking"])
-        winback, v_win = tracking.load_registered(winback_uri, params["tracking"])
-        return {"attrition": attrition, "winback": winback}, {"attrition": v_att, "winback": v_win}
-    folder = Path(model)
-    models, versions = {}, {}
-    for kind in ("attrition", "winback"):
-        path = model_file(kind, folder)
+        uris = {"attrition": model,
+                "winback": f"{REGISTRY_PREFIX}{params['tracking']['winback_model_name']}@{alias}"}
+        models = {}
+        for kind in kinds:
+            models[kind], versions[kind] = tracking.load_registered(uris[kind], params["tracking"])
+        return models, versions
+    models = {}
+    for kind in kinds:
+        path = model_file(kind, Path(model))
         if not path.is_file():
             raise ConfigError(f"--model {model}: {path} not found (run `dvc repro` first?)")
         models[kind] = ChurnClassifier.from_dict(io.read_json(path))
@@ -68,26 +95,91 @@ def resolve_as_of(as_of: str | None, data_dir: Path) -> pd.Timestamp:
     return data_window(data_dir)[1].as_unit("us")
 
 
-def run(data_dir: Path, model: str, as_of: str | None, out_dir: Path,
-        params: dict[str, Any]) -> pd.DataFrame:
-    """Score every customer as of ``as_of`` and write Parquet, CSV and the manifest."""
+def rows_by_model(features: pd.DataFrame, params: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    """The rows each model will score: active -> attrition, lapsed -> win-back."""
+    if snapshot.is_snapshot(params["data"]):
+        return {"attrition": features}
+    status = customer_status(features["recency_days"], features["tenure_days"],
+                             int(params["labels"]["lapse_days"])).to_numpy()
+    return {"attrition": features[status == ACTIVE], "winback": features[status == LAPSED]}
+
+
+def make_scorer(models: dict[str, ChurnClassifier], versions: dict[str, str],
+                params: dict[str, Any], data_dir: Path) -> Scorer:
+    """The function that turns the feature frame into the scored list in this mode."""
     cfg = params["score"]
-    window = int(cfg["value_window_days"])
-    if window not in [int(w) for w in params["features"]["windows_days"]]:
-        raise ConfigError(f"score.value_window_days={window} must be one of "
-                          f"features.windows_days={params['features']['windows_days']}")
-    models, versions = load_models(model, params)
-    date = resolve_as_of(as_of, data_dir)
-    features = compute(data_dir, [date], params["features"], params["engine"])
-    scored = score_customers(features, models["attrition"], models["winback"],
-                             lapse_days=int(params["labels"]["lapse_days"]), cfg=cfg,
-                             versions=versions)
-    outputs = [io.write_parquet(scored, out_dir / "scored_customers.parquet"),
-               io.write_csv(scored, out_dir / "scored_customers.csv")]
-    inputs = {p.name: io.sha256_file(p) for p in sorted(data_dir.glob("*.parquet"))}
-    io.write_manifest(out_dir / "manifest.json", outputs, rows=len(scored),
-                      as_of=date.isoformat(), model_versions=versions, inputs=inputs,
-                      status_counts=scored["status"].value_counts().sort_index().to_dict())
-    log.info("scored %d customers as of %s (%s)", len(scored), date.date(),
-             scored["status"].value_counts().to_dict())
-    return scored
+    if snapshot.is_snapshot(params["data"]):
+        customers = io.read_parquet(data_dir / "customers.parquet")
+        return lambda f: snapshot.snapshot_scored(f, customers, models["attrition"], cfg,
+                                                  params["data"]["snapshot"], versions)
+    return lambda f: score_customers(f, models["attrition"], models["winback"],
+                                     lapse_days=int(params["labels"]["lapse_days"]), cfg=cfg,
+                                     versions=versions)
+
+
+def score_and_write(features: pd.DataFrame, scorer: Scorer, profiles: dict[str, Any],
+                    out_dir: Path, params: dict[str, Any], *, as_of: str,
+                    versions: dict[str, str], steps: Steps,
+                    manifest_fields: dict[str, Any]) -> pd.DataFrame:
+    """Drift check, score, check the output rules, write the four files.
+
+    Parameters
+    ----------
+    features
+        One row per customer for one ``as_of`` (see :func:`churnml.scoring.score_customers`).
+    scorer
+        From :func:`make_scorer`.
+    profiles
+        Training profile per model kind (None when a model has none).
+    manifest_fields
+        Extra manifest entries (inputs, subset, ...).
+
+    Returns
+    -------
+    DataFrame
+        The scored list as written (whitelisted columns).
+    """
+    cfg = params["score"]
+    with steps.step("drift check"):
+        drift_results = drift.gate(rows_by_model(features, params), profiles, cfg["drift"])
+    with steps.step("score"):
+        scored = scorer(features)
+    with steps.step("check output"):
+        written = scored_list.select_columns(scored, list(cfg["columns"]))
+        scored_list.check(written)
+    with steps.step("summary"):
+        ctx = context_from(as_of[:10], versions, cfg, drift_results,
+                           manifest_fields.get("subset"))
+        page = build_summary(scored, ctx)
+    with steps.step("write"):
+        status = written["status"].value_counts().sort_index().to_dict()
+        publish(out_dir, written, page, {
+            "as_of": as_of, "model_versions": versions, "status_counts": status,
+            "drift": drift_results, "columns": list(written.columns),
+            "score_config": {k: cfg[k] for k in sorted(cfg)}, **manifest_fields})
+    log.info("scored %d customers as of %s (%s)", len(written), as_of[:10], status)
+    return written
+
+
+def run(data_dir: Path, model: str, as_of: str | None, out_dir: Path,
+        params: dict[str, Any], *, subset: Subset | None = None,
+        steps: Steps | None = None) -> pd.DataFrame:
+    """Score every customer (or a quick-look ``subset``) as of ``as_of`` and write the
+    scored list, summary and manifest to ``out_dir``."""
+    steps = steps or Steps(STEPS)
+    subset = subset or Subset()
+    score_inputs.check_config(params)
+    with exclusive(out_dir):
+        sweep(out_dir)
+        with steps.step("load models"):
+            models, versions = load_models(model, params)
+            profiles = score_inputs.load_profiles(model, models, params)
+        date = (data_window(data_dir)[1].as_unit("us") if snapshot.is_snapshot(params["data"])
+                else resolve_as_of(as_of, data_dir))
+        with steps.step("features"):
+            features, total = score_inputs.features_for(data_dir, date, params, subset)
+        fields = {"inputs": score_inputs.input_hashes(data_dir),
+                  "subset": subset.describe(len(features), total)}
+        return score_and_write(features, make_scorer(models, versions, params, data_dir),
+                               profiles, out_dir, params, as_of=date.isoformat(),
+                               versions=versions, steps=steps, manifest_fields=fields)

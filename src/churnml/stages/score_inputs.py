@@ -1,0 +1,172 @@
+"""Inputs of the scoring job: config checks, training profiles, features for one date,
+quick-look subsets, input hashes."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from churnml import drift, io, snapshot
+from churnml.errors import ConfigError
+from churnml.models import ChurnClassifier
+from churnml.stages.common import MODELS_DIR, model_file
+from churnml.stages.features import compute
+
+log = logging.getLogger(__name__)
+REGISTRY_PREFIX = "models:/"
+MISSING_PROFILE_POLICIES = ("warn", "refuse")
+
+
+@dataclass(frozen=True)
+class Subset:
+    """A quick look at some customers: the first ``limit`` by id, or ``sample`` at random."""
+
+    limit: int | None = None
+    sample: int | None = None
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.limit is not None and self.sample is not None:
+            raise ConfigError("give --limit or --sample, not both")
+        for name in ("limit", "sample"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ConfigError(f"--{name} must be a positive number of customers")
+
+    @property
+    def active(self) -> bool:
+        """Whether this is a subset at all."""
+        return self.limit is not None or self.sample is not None
+
+    def choose(self, ids: pd.Series) -> pd.Series:
+        """The chosen customer ids, sorted (deterministic for a given seed)."""
+        ordered = pd.Series(np.sort(ids.astype(str).unique()), dtype=object)
+        if self.limit is not None:
+            return ordered.head(self.limit)
+        rng = np.random.default_rng(self.seed)
+        picked = rng.choice(len(ordered), size=min(int(self.sample), len(ordered)), replace=False)
+        return ordered.iloc[np.sort(picked)].reset_index(drop=True)
+
+    def describe(self, chosen: int, total: int) -> str | None:
+        """A sentence for the manifest and summary, or None for a full run."""
+        if self.limit is not None:
+            return f"first {chosen:,} of {total:,} customers by id (--limit {self.limit})"
+        if self.sample is not None:
+            return (f"{chosen:,} of {total:,} customers at random "
+                    f"(--sample {self.sample}, seed {self.seed})")
+        return None
+
+
+def check_config(params: dict[str, Any]) -> None:
+    """Fail early, with exit code 2, on score settings that cannot work."""
+    cfg = params["score"]
+    window = int(cfg["value_window_days"])
+    if not snapshot.is_snapshot(params["data"]) and window not in [
+            int(w) for w in params["features"]["windows_days"]]:
+        raise ConfigError(f"score.value_window_days={window} must be one of "
+                          f"features.windows_days={params['features']['windows_days']}")
+    policy = cfg["drift"].get("missing_profile", "warn")
+    if policy not in MISSING_PROFILE_POLICIES:
+        raise ConfigError(f"score.drift.missing_profile={policy!r}: use one of "
+                          f"{list(MISSING_PROFILE_POLICIES)}")
+
+
+def fingerprint(model: ChurnClassifier) -> str:
+    """Identity of a loaded model's content (independent of where it was loaded from)."""
+    import hashlib
+
+    text = json.dumps(model.to_dict(), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def load_profiles(model: str, models: dict[str, ChurnClassifier],
+                  params: dict[str, Any]) -> dict[str, dict[str, Any] | None]:
+    """The training profile saved with each model, or None when there is none.
+
+    For a models folder, ``<kind>/profile.json`` must name the sha256 of the
+    ``model.json`` beside it. For ``models:/NAME@ALIAS``, the project's
+    ``models/<kind>/`` profile is used when the model file there has the same
+    content as the registered version.
+    """
+    registry = model.startswith(REGISTRY_PREFIX)
+    folder = MODELS_DIR if registry else Path(model)
+    return {kind: _profile(kind, loaded, folder, registry) for kind, loaded in models.items()}
+
+
+def _profile(kind: str, loaded: ChurnClassifier, folder: Path,
+             registry: bool) -> dict[str, Any] | None:
+    path = model_file(kind, folder)
+    profile_path = path.with_name(drift.PROFILE_FILE)
+    if not (path.is_file() and profile_path.is_file()):
+        log.warning("%s: no training profile at %s; drift cannot be checked", kind, profile_path)
+        return None
+    profile = io.read_json(profile_path)
+    same_file = profile.get("model_sha256") == io.sha256_file(path)
+    if registry and same_file:
+        same_file = fingerprint(ChurnClassifier.from_dict(io.read_json(path))) == fingerprint(
+            loaded)
+    if not same_file:
+        log.warning("%s: %s belongs to another model; drift cannot be checked", kind,
+                    profile_path)
+        return None
+    return profile
+
+
+def features_for(data_dir: Path, date: pd.Timestamp, params: dict[str, Any],
+                 subset: Subset) -> tuple[pd.DataFrame, int]:
+    """Features of every customer (or the subset) as of ``date``, and the customer count.
+
+    The features are those of the ``features`` stage (same code, one date). A subset
+    is taken by copying the chosen customers' rows of every table to a temporary
+    folder first, so a quick look does not pay for the whole base.
+
+    Raises
+    ------
+    ConfigError
+        When there is no customers table or no customer signed up before ``date``.
+    """
+    customers_file = data_dir / "customers.parquet"
+    if not customers_file.is_file():
+        raise ConfigError(f"--data {data_dir}: no customers.parquet (canonical tables?)")
+    total = pq.ParquetFile(customers_file).metadata.num_rows
+    with tempfile.TemporaryDirectory(prefix="churnml-subset-") as tmp:
+        source = _restricted_copy(data_dir, Path(tmp), subset) if subset.active else data_dir
+        if snapshot.is_snapshot(params["data"]):
+            frame = snapshot.snapshot_features(io.read_parquet(source / "customers.parquet"),
+                                               date)
+        else:
+            frame = compute(source, [date], params["features"], params["engine"])
+    if frame.empty:
+        raise ConfigError(f"no customer in {data_dir} signed up before {date.date()}")
+    return frame.reset_index(drop=True), total
+
+
+def _restricted_copy(data_dir: Path, dest: Path, subset: Subset) -> Path:
+    """Copy ``data_dir``'s tables to ``dest``, keeping only the chosen customers' rows."""
+    ids = pq.read_table(data_dir / "customers.parquet", columns=["customer_id"])
+    chosen = pa.array(subset.choose(ids.column("customer_id").to_pandas()).tolist())
+    for path in sorted(data_dir.iterdir()):
+        if path.suffix == ".parquet" and "customer_id" in pq.read_schema(path).names:
+            table = pq.read_table(path)
+            keep = pc.is_in(table.column("customer_id").cast(pa.string()), value_set=chosen)
+            pq.write_table(table.filter(keep), dest / path.name)
+        elif path.is_file():
+            shutil.copy2(path, dest / path.name)
+    return dest
+
+
+def input_hashes(data_dir: Path) -> dict[str, str]:
+    """sha256 of each input table (and the ingest manifest) in ``data_dir``."""
+    files = [*sorted(data_dir.glob("*.parquet")), data_dir / "manifest.json"]
+    return {p.name: io.sha256_file(p) for p in files if p.is_file()}

@@ -1,0 +1,176 @@
+"""The scoring job's output rules on hand-built features (fast; the CLI world is in
+test_score_job_cli.py): whitelisted columns, CSV neutralising, checked scores,
+manifest last, byte-identical reruns, drift refusal, temp-file sweep, one writer."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from churnml import config, io
+from churnml.drift import DriftRefusedError, training_profile
+from churnml.models import ChurnClassifier
+from churnml.progress import Steps
+from churnml.scored_list import ScoredListError
+from churnml.stages import score
+from churnml.stages.score_inputs import Subset
+from churnml.stages.score_outputs import OUTPUT_FILES, OutputBusyError, exclusive, sweep
+from tests.conftest import make_classification_frame
+
+VERSIONS = {"attrition": "churnml-attrition/4", "winback": "churnml-winback/2"}
+FILES = OUTPUT_FILES
+
+
+@pytest.fixture(scope="module")
+def params(project_root) -> dict:
+    composed = config.compose(project_root / "conf")
+    return {"score": composed["score"], "labels": {"lapse_days": 90},
+            "data": {"mode": "events", "snapshot": None}}
+
+
+@pytest.fixture(scope="module")
+def models() -> dict:
+    X, y = make_classification_frame(800, seed=1)
+    fit = {"max_rounds": 30, "min_child_samples": 10}
+    return {"attrition": ChurnClassifier(**fit).fit(X, y),
+            "winback": ChurnClassifier(**fit).fit(X, 1 - y)}
+
+
+@pytest.fixture(scope="module")
+def profiles() -> dict:
+    X, _ = make_classification_frame(800, seed=1)
+    return {"attrition": training_profile(X), "winback": training_profile(X)}
+
+
+def features(n: int = 600, seed: int = 2) -> pd.DataFrame:
+    X, _ = make_classification_frame(n, seed=seed)
+    X["recency_days"] = X["recency_days"].clip(upper=80.0)
+    lapsed = X.index[: n // 4]
+    X.loc[lapsed, "recency_days"] = 200.0 + X.loc[lapsed, "frequency"]
+    ids = [f"C{i:05d}" for i in range(n)]
+    ids[1], ids[2] = "=HYPERLINK(\"http://x\")", "-5+3"  # formula-looking ids
+    return X.assign(customer_id=ids, as_of=pd.Timestamp("2025-07-01"),
+                    spend_180d=X["monetary"])
+
+
+def run_job(frame, models, profiles, params, out_dir, scorer=None) -> pd.DataFrame:
+    scorer = scorer or score.make_scorer(models, VERSIONS, params, out_dir)
+    with exclusive(out_dir):
+        sweep(out_dir)
+        return score.score_and_write(frame, scorer, profiles, out_dir, params,
+                                     as_of="2025-07-01T00:00:00", versions=VERSIONS,
+                                     steps=Steps(score.STEPS),
+                                     manifest_fields={"inputs": {}, "subset": None})
+
+
+def hashes(out_dir) -> dict:
+    return {name: io.sha256_file(out_dir / name) for name in FILES}
+
+
+def test_writes_four_files_manifest_describes_them_and_reruns_are_identical(
+        tmp_path, models, profiles, params):
+    written = run_job(features(), models, profiles, params, tmp_path)
+    first = hashes(tmp_path)
+    manifest = io.read_json(tmp_path / "manifest.json")
+    for name in FILES[:-1]:
+        assert manifest["outputs"][name]["sha256"] == first[name]
+    assert manifest["rows"] == len(written) == 600
+    assert manifest["model_versions"] == VERSIONS
+    assert manifest["drift"]["attrition"]["decision"] in ("ok", "warn")
+    run_job(features(), models, profiles, params, tmp_path)
+    assert hashes(tmp_path) == first
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(FILES)
+
+
+def test_scored_list_rules_hold_in_both_files(tmp_path, models, profiles, params):
+    run_job(features(), models, profiles, params, tmp_path)
+    parquet = pd.read_parquet(tmp_path / "scored_customers.parquet")
+    csv = pd.read_csv(tmp_path / "scored_customers.csv", dtype={"customer_id": str})
+    assert set(parquet.columns) <= set(params["score"]["columns"])
+    assert list(csv.columns) == list(parquet.columns)
+    assert parquet["customer_id"].is_unique and len(parquet) == len(csv)
+    active = parquet[parquet["status"] == "active"]
+    assert np.isfinite(active["p_attrition"]).all() and active["p_attrition"].between(0, 1).all()
+    ranked = active.sort_values("p_attrition")
+    assert ranked["risk_percentile"].is_monotonic_increasing
+    assert (parquet["attrition_model_version"] == VERSIONS["attrition"]).all()
+    assert "=HYPERLINK(\"http://x\")" in set(parquet["customer_id"])
+    assert "'=HYPERLINK(\"http://x\")" in set(csv["customer_id"])
+    assert "'-5+3" in set(csv["customer_id"])
+    assert not csv["customer_id"].str.match(r"^[=+\-@]").any()
+
+
+def test_columns_outside_the_whitelist_never_reach_the_files(tmp_path, models, profiles,
+                                                              params):
+    base = score.make_scorer(models, VERSIONS, params, tmp_path)
+    leaky = lambda f: base(f).assign(email="a@b.c", note="called, angry")  # noqa: E731
+    run_job(features(), models, profiles, params, tmp_path, scorer=leaky)
+    for name in ("scored_customers.parquet",):
+        assert not {"email", "note"} & set(pd.read_parquet(tmp_path / name).columns)
+    assert "a@b.c" not in (tmp_path / "scored_customers.csv").read_text()
+    assert "a@b.c" not in (tmp_path / "summary.html").read_text()
+
+
+@pytest.mark.parametrize("breakage", ["duplicate", "out_of_range", "inconsistent_rank"])
+def test_broken_output_rules_stop_the_run_and_keep_the_previous_files(
+        tmp_path, models, profiles, params, breakage):
+    run_job(features(), models, profiles, params, tmp_path)
+    before = hashes(tmp_path)
+    base = score.make_scorer(models, VERSIONS, params, tmp_path)
+
+    def broken(frame):
+        out = base(frame)
+        active = out.index[out["status"] == "active"]
+        if breakage == "duplicate":
+            out.loc[out.index[1], "customer_id"] = out.loc[out.index[0], "customer_id"]
+        elif breakage == "out_of_range":
+            out.loc[active[0], "p_attrition"] = 1.5
+        else:
+            out.loc[active, "risk_percentile"] = out.loc[active, "risk_percentile"].to_numpy()[::-1]
+        return out
+
+    with pytest.raises(ScoredListError):
+        run_job(features(), models, profiles, params, tmp_path, scorer=broken)
+    assert hashes(tmp_path) == before
+
+
+def test_drift_refusal_exits_2_names_features_and_writes_nothing(tmp_path, models, profiles,
+                                                                 params):
+    run_job(features(), models, profiles, params, tmp_path)
+    before = hashes(tmp_path)
+    drifted = features()
+    drifted["monetary"] = drifted["monetary"] * 20 + 1000
+    drifted["region"] = "atlantis"
+    with pytest.raises(DriftRefusedError, match=r"region \(PSI .*new categories") as exc:
+        run_job(drifted, models, profiles, params, tmp_path)
+    assert exc.value.exit_code == 2
+    assert "monetary" not in str(exc.value)  # warn_only in conf: it may warn, never refuse
+    assert hashes(tmp_path) == before
+
+
+def test_stale_temp_files_of_our_outputs_are_swept_others_kept(tmp_path, models, profiles,
+                                                                params):
+    stale = [tmp_path / ".scored_customers.csv.k1ll3d.tmp", tmp_path / ".manifest.json.x.tmp"]
+    foreign = tmp_path / ".someone_else.csv.abc.tmp"
+    for path in [*stale, foreign]:
+        path.write_text("half a file")
+    run_job(features(), models, profiles, params, tmp_path)
+    assert not any(p.exists() for p in stale) and foreign.exists()
+
+
+def test_a_second_writer_is_turned_away(tmp_path, models, profiles, params):
+    with exclusive(tmp_path), pytest.raises(OutputBusyError, match="another scoring run"):
+        run_job(features(), models, profiles, params, tmp_path)
+    run_job(features(), models, profiles, params, tmp_path)  # lock released
+
+
+def test_quick_look_subsets_are_deterministic():
+    ids = pd.Series([f"C{i:03d}" for i in range(100)][::-1])
+    assert Subset(limit=3).choose(ids).tolist() == ["C000", "C001", "C002"]
+    sample = Subset(sample=10, seed=7).choose(ids)
+    assert sample.tolist() == Subset(sample=10, seed=7).choose(ids.sample(frac=1.0)).tolist()
+    assert len(sample) == 10 and sample.is_monotonic_increasing
+    assert "--limit 3" in Subset(limit=3).describe(3, 100)
+    with pytest.raises(Exception, match="not both"):
+        Subset(limit=1, sample=1)
