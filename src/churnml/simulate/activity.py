@@ -69,17 +69,21 @@ class Shopping:
         return {k: np.concatenate([sold[k], back[k]]) for k in COLUMNS}
 
     def _products(self, m: Month, rows: np.ndarray) -> np.ndarray:
-        """Product index per line; the category follows the customer's current mix."""
+        """Product index per line; the category follows the customer's current mix,
+        which moves from ``normal`` towards ``drifting`` with price sensitivity, during a
+        competitor campaign, and fully for lured and price-driven leavers."""
         pop = self.pop
         shift = pop.price_sens[rows] * self.price_shift
         campaign = self.shocks.competitor[pop.region[rows], m.index]
         shift = shift + campaign * pop.price_sens[rows] * self.campaign_shift
         shift = np.where(np.isin(m.leaving[rows], (LURED, PRICE)), 1.0, np.minimum(shift, 1.0))
-        mix = self.mix["normal"] + shift[:, None] * (self.mix["drifting"] - self.mix["normal"])
-        mix[pop.toxic[rows]] = self.mix["toxic"]
-        cum = np.cumsum(mix, axis=1)
-        u = self.rng.random(len(rows)) * cum[:, -1]
-        category = (u[:, None] >= cum).sum(axis=1).clip(0, mix.shape[1] - 1)
+        cum = {k: np.cumsum(v) / v.sum() for k, v in self.mix.items()}
+        u = self.rng.random(len(rows))
+        toxic = pop.toxic[rows]
+        category = np.zeros(len(rows), dtype=np.int64)
+        for k in range(len(cum["normal"]) - 1):
+            edge = cum["normal"][k] + shift * (cum["drifting"][k] - cum["normal"][k])
+            category += u >= np.where(toxic, cum["toxic"][k], edge)
         return category * self.per_category + self.rng.integers(0, self.per_category, len(rows))
 
     def _lines(self, rows: np.ndarray, ts: np.ndarray, product: np.ndarray,

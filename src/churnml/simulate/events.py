@@ -92,9 +92,9 @@ class Chatter:
 
     def _failures(self, m: Month, rows: np.ndarray) -> dict[str, np.ndarray]:
         """Complaints (and support contacts) about this month's service failures."""
-        code = self.shocks.failures[rows, m.index]
+        code = self.shocks.failures[m.index, rows]
         complained = rows[(code == RESOLVED) | (code == UNRESOLVED)]
-        resolved = (self.shocks.failures[complained, m.index] == RESOLVED).astype(float)
+        resolved = (self.shocks.failures[m.index, complained] == RESOLVED).astype(float)
         failed = rows[code != 0]
         support = failed[self.rng.random(len(failed)) < self.failure_support]
         severity = self.rng.integers(1, 4, len(complained))

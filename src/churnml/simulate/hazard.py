@@ -72,8 +72,8 @@ class Hazard:
 
     def burn_weight(self, month: int) -> np.ndarray:
         """Per customer: weight of recent incident exposures plus recent service failures."""
-        rows = np.arange(len(self.pop))
-        return self.incident_weight(month) + self.recent_failures(month, rows)
+        everyone = slice(None)
+        return self.incident_weight(month) + self.recent_failures(month, everyone)
 
     def incident_weight(self, month: int) -> np.ndarray:
         """Per customer: severity weight of the worst recent incident exposure (0 if none)."""
@@ -88,12 +88,13 @@ class Hazard:
                 weight[rows] = np.maximum(weight[rows], sev)
         return weight
 
-    def recent_failures(self, month: int, rows: np.ndarray) -> np.ndarray:
+    def recent_failures(self, month: int, rows: np.ndarray | slice) -> np.ndarray:
         """Weight of the worst service failure in the last ``effect_months`` months."""
-        lo = max(month - self.effect_months, 0)
-        if lo >= month:
-            return np.zeros(len(rows), dtype=np.float32)
-        return self.failure_weight[self.shocks.failures[rows, lo:month]].max(axis=1)
+        size = len(self.pop) if isinstance(rows, slice) else len(rows)
+        weight = np.zeros(size, dtype=np.float32)
+        for past in range(max(month - self.effect_months, 0), month):
+            np.maximum(weight, self.failure_weight[self.shocks.failures[past, rows]], out=weight)
+        return weight
 
     def return_prob(self, cause: np.ndarray) -> np.ndarray:
         """Monthly chance that a lapsed customer who left for ``cause`` comes back unprompted."""

@@ -62,7 +62,7 @@ class Lifecycle:
         on = np.isin(st.status, (ACTIVE, LEAVING))
         on[returning] = True
         hi = np.where(on, np.float32(length), np.float32(0))
-        hi[exiting] = np.maximum(st.exit_day[exiting], lo[exiting] + 1e-3)
+        hi[exiting] = st.exit_day[exiting]  # joiners and returners cannot exit this month
         leaving = np.where(st.status == LEAVING, st.cause, -1).astype(np.int8)
         result = Month(month, int(self.cal.edges[month]), length, lo, hi, self._fade(month),
                        leaving, exiting, returning, return_offer, redemptions)

@@ -41,23 +41,33 @@ class Population:
     advocate: np.ndarray           # may turn True during the run (won-back burned customers)
     supporter: np.ndarray
     names: np.ndarray
+    handles: np.ndarray            # e-mail handles matching the names
 
     def __len__(self) -> int:
         return len(self.ids)
 
 
+def digits(values: np.ndarray, width: int) -> np.ndarray:
+    """Zero-padded decimal strings of non-negative integers (vectorised, no Python loop)."""
+    powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
+    codes = (np.asarray(values, dtype=np.int64)[:, None] // powers % 10 + ord("0"))
+    return codes.astype(np.uint32).view(f"U{width}").ravel()
+
+
 def customer_ids(n: int) -> np.ndarray:
     """``C0000001``-style identifiers (at least seven digits)."""
-    width = max(7, len(str(n)))
-    return np.strings.add("C", np.strings.zfill(np.arange(1, n + 1).astype(str), width))
+    return np.strings.add("C", digits(np.arange(1, n + 1), max(7, len(str(n)))))
 
 
-def fake_names(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Random pronounceable names: PII that the pipeline must never let through."""
+def fake_names(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Random pronounceable names and matching e-mail handles: PII the pipeline must
+    never let through."""
     pairs = np.strings.add(SYLLABLES[:, None], SYLLABLES[None, :]).ravel()
     words = np.strings.capitalize(pairs)
     first, last = rng.integers(0, len(words), (2, n))
-    return np.strings.add(np.strings.add(words[first], " "), words[last])
+    names = np.strings.add(np.strings.add(words[first], " "), words[last])
+    handles = np.strings.add(np.strings.add(pairs[first], "."), pairs[last])
+    return names, handles
 
 
 def _signups(rng: np.random.Generator, cfg: dict[str, Any], cal: Calendar,
@@ -115,7 +125,7 @@ def draw_population(rng: np.random.Generator, cfg: dict[str, Any], cal: Calendar
         service_sens=rng.beta(float(service["a"]), float(service["b"]), n),
         frailty=rng.gamma(frailty_k, 1 / frailty_k, n), pay_risk=rng.gamma(pay_k, 1 / pay_k, n),
         value_pct=_percentile(rate * np.exp(spend_mu)),
-        names=fake_names(rng, n), **kinds,
+        **dict(zip(("names", "handles"), fake_names(rng, n), strict=True)), **kinds,
     )
 
 
@@ -127,8 +137,7 @@ def _plan_mix(k: int) -> np.ndarray:
 
 def customers_table(rng: np.random.Generator, cfg: dict[str, Any], pop: Population) -> pd.DataFrame:
     """The observable ``customers`` table, PII columns included (ingest drops them)."""
-    handle = np.strings.lower(np.strings.replace(pop.names, " ", "."))
-    suffix = np.strings.zfill(rng.integers(0, 10**6, len(pop)).astype(str), 6)
+    suffix = digits(rng.integers(0, 10**6, len(pop)), 6)
     return pd.DataFrame({
         "customer_id": pd.array(pop.ids, dtype="str"),
         "signup_date": to_datetime(pop.signup_s),
@@ -136,6 +145,6 @@ def customers_table(rng: np.random.Generator, cfg: dict[str, Any], pop: Populati
         "plan": pd.array(np.asarray(cfg["plans"])[pop.plan], dtype="str"),
         "channel": pd.array(np.asarray(cfg["channels"])[pop.channel], dtype="str"),
         "name": pd.array(pop.names, dtype="str"),
-        "email": pd.array(np.strings.add(handle, EMAIL_DOMAIN), dtype="str"),
+        "email": pd.array(np.strings.add(pop.handles, EMAIL_DOMAIN), dtype="str"),
         "phone": pd.array(np.strings.add(PHONE_PREFIX, suffix), dtype="str"),
     })

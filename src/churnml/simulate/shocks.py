@@ -46,7 +46,7 @@ class Shocks:
     competitor: np.ndarray         # bool, regions × months
     price_rise: np.ndarray         # bool, months: a price rise takes effect
     incidents: Incidents
-    failures: np.ndarray           # int8 customers × months, failure codes
+    failures: np.ndarray           # int8 months × customers, failure codes
 
     def realise(self, month: int, active: np.ndarray, active_at: Any) -> None:
         """Drop shocks of ``month`` that met an inactive customer.
@@ -58,7 +58,7 @@ class Shocks:
         active_at
             ``active_at(rows, seconds)``: whether each customer was active at a time.
         """
-        self.failures[~active, month] = NO_FAILURE
+        self.failures[month, ~active] = NO_FAILURE
         for j in range(len(self.incidents.rows)):
             now = self.incidents.month[j] == month
             if now.any():
@@ -88,14 +88,15 @@ def price_rises(rng: np.random.Generator, cfg: dict[str, Any], months: int) -> n
 
 
 def draw_failures(rng: np.random.Generator, cfg: dict[str, Any], n: int, months: int) -> np.ndarray:
-    """Failure code per customer-month: silent, complained-and-resolved or unresolved."""
+    """Failure code per month × customer: silent, complained-and-resolved or unresolved."""
     fail = cfg["failures"]
-    hit = rng.random((n, months), dtype=np.float32) < float(fail["rate"])
-    rows, cols = np.nonzero(hit)
-    complained = rng.random(len(rows)) < float(fail["complaint_prob"])
-    resolved = rng.random(len(rows)) < float(fail["resolve_prob"])
-    codes = np.zeros((n, months), dtype=np.int8)
-    codes[rows, cols] = np.where(complained, np.where(resolved, RESOLVED, UNRESOLVED), SILENT)
+    codes = np.zeros((months, n), dtype=np.int8)
+    for month in range(months):
+        hit = np.flatnonzero(rng.random(n, dtype=np.float32) < float(fail["rate"]))
+        complained = rng.random(len(hit)) < float(fail["complaint_prob"])
+        resolved = rng.random(len(hit)) < float(fail["resolve_prob"])
+        codes[month, hit] = np.where(complained, np.where(resolved, RESOLVED, UNRESOLVED),
+                                     SILENT)
     return codes
 
 
