@@ -137,3 +137,28 @@ def test_gate_reports_unavailable_profiles_or_refuses_when_configured(profile):
     assert results == {"attrition": {"rows": 300, "decision": "unavailable"}}
     with pytest.raises(DriftRefusedError, match="no training profile"):
         drift.gate(rows, {"attrition": None}, {"missing_profile": "refuse"})
+
+
+def test_a_feature_that_swings_between_training_snapshots_is_held_to_its_own_past():
+    rng = np.random.default_rng(13)
+    months = np.repeat(np.arange(10), 1_000)
+    incident = np.isin(months, [3, 7])  # two training months with an incident
+    train = pd.DataFrame({"stable": rng.normal(0, 1, months.size),
+                          "exposure": rng.normal(0, 1, months.size) + 1.5 * incident})
+    profile = training_profile(train, snapshots=pd.Series(months))
+    assert profile["snapshots"] == 10
+    swing = profile["numeric"]["exposure"]["snapshot_psi_max"]
+    assert swing > 0.25 > profile["numeric"]["stable"]["snapshot_psi_max"]
+    month_with_incident = pd.DataFrame({"stable": rng.normal(0, 1, 1_000),
+                                        "exposure": rng.normal(1.5, 1, 1_000)})
+    report = check_drift(profile, month_with_incident, THRESHOLDS)
+    assert report.features["exposure"]["psi"] > 0.25
+    assert report.features["exposure"]["status"] != "refuse"
+    assert report.features["exposure"]["psi_refuse_at"] == pytest.approx(1.5 * swing, abs=1e-5)
+    month_with_incident["stable"] += 1.0
+    assert check_drift(profile, month_with_incident, THRESHOLDS).named("refuse") == ["stable"]
+
+
+def test_warn_only_accepts_patterns():
+    lenient = Thresholds(warn_only=("days_since_*",))
+    assert lenient.is_warn_only("days_since_incident") and not lenient.is_warn_only("spend_90d")

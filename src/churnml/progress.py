@@ -32,6 +32,7 @@ class Steps:
         self.live = live and sys.stderr.isatty()
         self._progress: Any = None
         self._task: Any = None
+        self.durations: dict[str, float] = {}
 
     def __enter__(self) -> Steps:
         if self.live:
@@ -63,6 +64,7 @@ class Steps:
             self._progress.update(self._task, description=name)
         start = time.perf_counter()
         yield
-        log.info("%s: done in %.1f s", name, time.perf_counter() - start)
+        self.durations[name] = time.perf_counter() - start
+        log.info("%s: done in %.1f s", name, self.durations[name])
         if self._progress is not None:
             self._progress.advance(self._task)

@@ -67,16 +67,16 @@ def problems(scored: pd.DataFrame) -> list[str]:
 
 
 def rank_problems(score: pd.Series, percentile: pd.Series) -> list[str]:
-    """Percentiles must be missing exactly where scores are, lie in (0, 100] and never
-    fall as the score rises (ties share a percentile)."""
+    """Percentiles must be missing exactly where scores are, lie in [0, 100] and never
+    fall as the score rises (ties share a percentile; rounding may merge neighbours)."""
     found = []
     if not (score.isna() == percentile.isna()).all():
         found.append("risk_percentile is missing where p_attrition is not (or vice versa)")
     both = pd.DataFrame({"s": score, "p": percentile}).dropna().sort_values(["s", "p"])
     if both.empty:
         return found
-    if not both["p"].between(0.0, 100.0, inclusive="right").all():
-        found.append("risk_percentile outside (0, 100]")
+    if not both["p"].between(0.0, 100.0).all():
+        found.append("risk_percentile outside [0, 100]")
     if not both["p"].is_monotonic_increasing:
         found.append("risk_percentile falls while p_attrition rises")
     if (both.groupby("s")["p"].nunique() > 1).any():

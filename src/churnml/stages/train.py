@@ -71,8 +71,9 @@ def skip_model(kind: str, models_dir: Path) -> dict[str, Any]:
 
 def write_profile(frame: pd.DataFrame, model: ChurnClassifier, path: Path) -> Path:
     """Save the drift profile of the training rows next to the model file ``path``."""
-    profile = drift.training_profile(frame.loc[frame["role"] == "train",
-                                               list(model.feature_names_in_)])
+    rows = frame[frame["role"] == "train"]
+    profile = drift.training_profile(rows[list(model.feature_names_in_)],
+                                     snapshots=rows["as_of"])
     profile["model_sha256"] = io.sha256_file(path)
     return io.write_json(profile, path.with_name(drift.PROFILE_FILE))
 
