@@ -26,7 +26,7 @@ FILES = OUTPUT_FILES
 def params(project_root) -> dict:
     composed = config.compose(project_root / "conf")
     return {"score": composed["score"], "labels": {"lapse_days": 90},
-            "data": {"mode": "events", "snapshot": None}}
+            "data": {"mode": "events", "snapshot": None}, "tracking": composed["tracking"]}
 
 
 @pytest.fixture(scope="module")
@@ -174,3 +174,36 @@ def test_quick_look_subsets_are_deterministic():
     assert "--limit 3" in Subset(limit=3).describe(3, 100)
     with pytest.raises(Exception, match="not both"):
         Subset(limit=1, sample=1)
+
+
+def test_snapshot_mode_scores_current_customers_with_the_attrition_model_only(
+        tmp_path, params, monkeypatch):
+    from churnml import snapshot
+
+    monkeypatch.setattr(score, "_file_version", lambda kind, path, cfg: f"file:{kind}")
+    rng = np.random.default_rng(5)
+    n, as_of = 400, pd.Timestamp("2022-10-01")
+    customers = pd.DataFrame({
+        "customer_id": [f"T{i:04d}" for i in range(n)],
+        "signup_date": as_of - pd.to_timedelta(rng.integers(30, 2000, n), unit="D"),
+        "region": rng.choice(["a", "b"], n), "monthly_charge": rng.uniform(20, 100, n).round(2),
+        "churned": rng.random(n) < 0.25, "churn_category": "Price"})
+    data, models_dir = tmp_path / "interim", tmp_path / "models"
+    data.mkdir()
+    customers.to_parquet(data / "customers.parquet", index=False)
+    io.write_json({"data_start": "2020-01-01T00:00:00", "data_end": as_of.isoformat()},
+                  data / "manifest.json")
+    X = snapshot.snapshot_features(customers, as_of).drop(columns=["customer_id", "as_of"])
+    model = ChurnClassifier(max_rounds=20, min_child_samples=10).fit(X, customers["churned"])
+    path = io.write_json(model.to_dict(), models_dir / "attrition" / "model.json")
+    io.write_json({**training_profile(X), "model_sha256": io.sha256_file(path)},
+                  models_dir / "attrition" / "profile.json")
+    snap_params = {**params, "data": {"mode": "snapshot", "snapshot": {
+        "value_column": "monthly_charge", "value_periods_per_year": 12}}}
+    scored = score.run(data, str(models_dir), None, tmp_path / "out", snap_params)
+    assert len(scored) == n and (scored["winback_model_version"] == "none").all()
+    assert (scored["attrition_model_version"] == "file:attrition").all()
+    assert scored.loc[scored["status"] == "lapsed", "p_attrition"].isna().all()
+    manifest = io.read_json(tmp_path / "out" / "manifest.json")
+    assert manifest["drift"]["attrition"]["decision"] in ("ok", "warn")
+    assert set(manifest["drift"]) == {"attrition"}

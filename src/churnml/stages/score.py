@@ -95,6 +95,17 @@ def resolve_as_of(as_of: str | None, data_dir: Path) -> pd.Timestamp:
     return data_window(data_dir)[1].as_unit("us")
 
 
+def resolve_date(as_of: str | None, data_dir: Path, params: dict[str, Any]) -> pd.Timestamp:
+    """The scoring date; in snapshot mode always the data's own date."""
+    if not snapshot.is_snapshot(params["data"]):
+        return resolve_as_of(as_of, data_dir)
+    date = data_window(data_dir)[1].as_unit("us")
+    if as_of and resolve_as_of(as_of, data_dir) != date:
+        log.warning("snapshot mode scores as of the data's date %s; --as-of %s is ignored",
+                    date.date(), as_of)
+    return date
+
+
 def rows_by_model(features: pd.DataFrame, params: dict[str, Any]) -> dict[str, pd.DataFrame]:
     """The rows each model will score: active -> attrition, lapsed -> win-back."""
     if snapshot.is_snapshot(params["data"]):
@@ -174,8 +185,7 @@ def run(data_dir: Path, model: str, as_of: str | None, out_dir: Path,
         with steps.step("load models"):
             models, versions = load_models(model, params)
             profiles = score_inputs.load_profiles(model, models, params)
-        date = (data_window(data_dir)[1].as_unit("us") if snapshot.is_snapshot(params["data"])
-                else resolve_as_of(as_of, data_dir))
+        date = resolve_date(as_of, data_dir, params)
         with steps.step("features"):
             features, total = score_inputs.features_for(data_dir, date, params, subset)
         fields = {"inputs": score_inputs.input_hashes(data_dir),
