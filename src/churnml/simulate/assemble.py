@@ -8,22 +8,13 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from churnml.simulate.population import Population
 from churnml.simulate.shocks import Incidents, product_name
-from churnml.simulate.spec import EVENT_CODE, EVENT_TYPES, to_datetime
+from churnml.simulate.spec import EVENT_CODE, EVENT_TYPES, strings, to_datetime
 
 ROW_BITS = 24  # sort key = ts << ROW_BITS | row, unique while customers < 2**24
 COMPLAINT_TEXT = ": not happy with the service."
-
-
-def strings(values: np.ndarray | Sequence[str], index: np.ndarray) -> pd.Series:
-    """``values[index]`` as a pandas ``str`` column, gathered in Arrow (no Python objects)."""
-    gathered = pa.array(list(values) if not isinstance(values, np.ndarray) else values,
-                        type=pa.large_string()).take(pa.array(index))
-    dtype = pd.StringDtype("pyarrow", na_value=np.nan)
-    return pd.Series(gathered.to_pandas(types_mapper={pa.large_string(): dtype}.get), dtype=dtype)
 
 
 def time_order(chunks: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:

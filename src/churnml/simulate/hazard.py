@@ -23,16 +23,15 @@ import numpy as np
 
 from churnml.simulate.population import Population
 from churnml.simulate.shocks import RESOLVED, SILENT, UNRESOLVED, Shocks
-from churnml.simulate.spec import CAUSES, INVOLUNTARY, by_cause
+from churnml.simulate.spec import BURNED, CAUSES, INVOLUNTARY, LURED, NATURAL, PRICE, by_cause
 
 
 class Hazard:
     """Hazard components as a pure function of month and customers (given the shocks)."""
 
     def __init__(self, cfg: dict[str, Any], pop: Population, shocks: Shocks) -> None:
-        hz = cfg["hazard"]
         self.pop, self.shocks = pop, shocks
-        self.hz = {k: float(v) for k, v in hz.items()}
+        self.hz = hz = {k: float(v) for k, v in cfg["hazard"].items()}
         self.effect_months = int(hz["effect_months"])
         self.new_months = int(hz["new_customer_months"])
         self.max_lag = int(cfg["decline"]["max_lag_months"])
@@ -45,28 +44,27 @@ class Hazard:
         rise = shocks.price_rise.astype(np.int32)
         window = np.convolve(rise, np.ones(self.effect_months, dtype=np.int32))[:len(rise)]
         self.after_rise = window > 0
+        self.base = np.column_stack([  # the parts that do not change with the month
+            hz["natural"] * pop.frailty,
+            hz["involuntary"] * pop.pay_risk,
+            hz["competitor"] * pop.price_sens ** hz["competitor_power"],
+            hz["price"] * pop.price_sens,
+            pop.service_sens,
+        ])
         winback = cfg["winback"]
         self.spontaneous = float(winback["spontaneous_return"]) * by_cause(winback["cause_factor"])
 
     def components(self, month: int, rows: np.ndarray) -> np.ndarray:
         """Monthly decision hazard per cause, ``len(rows) × len(CAUSES)``."""
         pop, hz = self.pop, self.hz
+        parts = self.base[rows]
         tenure = month - pop.signup_month[rows]
         new = (tenure >= 0) & (tenure < self.new_months)
-        boost = np.where(new, hz["new_customer_multiplier"], 1.0)
-        natural = hz["natural"] * pop.frailty[rows] * boost
-        lure = self.shocks.competitor[pop.region[rows], month]
-        lured = hz["competitor"] * pop.price_sens[rows] ** hz["competitor_power"] * lure
-        rise = 1 + hz["price_rise_multiplier"] * self.after_rise[month]
-        burn = (hz["incident"] * self.incident_weight(month)[rows]
-                + hz["failure"] * self.recent_failures(month, rows))
-        parts = np.column_stack([
-            natural,
-            hz["involuntary"] * pop.pay_risk[rows],
-            lured,
-            hz["price"] * pop.price_sens[rows] * rise,
-            pop.service_sens[rows] * burn,
-        ])
+        parts[new, NATURAL] *= hz["new_customer_multiplier"]
+        parts[:, LURED] *= self.shocks.competitor[pop.region[rows], month]
+        parts[:, PRICE] *= 1 + hz["price_rise_multiplier"] * self.after_rise[month]
+        parts[:, BURNED] *= (hz["incident"] * self.incident_weight(month)[rows]
+                             + hz["failure"] * self.recent_failures(month, rows))
         total = parts.sum(axis=1, keepdims=True)
         return parts / np.maximum(total, 1.0)
 

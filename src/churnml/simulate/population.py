@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from churnml.simulate.spec import SECONDS_PER_DAY, Calendar, to_datetime
+from churnml.simulate.spec import SECONDS_PER_DAY, Calendar, strings, to_datetime
 
 SYLLABLES = np.array(["an", "be", "ka", "lo", "mi", "ra", "so", "ti", "ve", "zu", "el", "or"])
 EMAIL_DOMAIN = "@example.org"
@@ -139,12 +139,12 @@ def customers_table(rng: np.random.Generator, cfg: dict[str, Any], pop: Populati
     """The observable ``customers`` table, PII columns included (ingest drops them)."""
     suffix = digits(rng.integers(0, 10**6, len(pop)), 6)
     return pd.DataFrame({
-        "customer_id": pd.array(pop.ids, dtype="str"),
+        "customer_id": strings(pop.ids),
         "signup_date": to_datetime(pop.signup_s),
-        "region": pd.array(np.asarray(cfg["regions"])[pop.region], dtype="str"),
-        "plan": pd.array(np.asarray(cfg["plans"])[pop.plan], dtype="str"),
-        "channel": pd.array(np.asarray(cfg["channels"])[pop.channel], dtype="str"),
-        "name": pd.array(pop.names, dtype="str"),
-        "email": pd.array(np.strings.add(pop.handles, EMAIL_DOMAIN), dtype="str"),
-        "phone": pd.array(np.strings.add(PHONE_PREFIX, suffix), dtype="str"),
+        "region": strings(cfg["regions"], pop.region),
+        "plan": strings(cfg["plans"], pop.plan),
+        "channel": strings(cfg["channels"], pop.channel),
+        "name": strings(pop.names),
+        "email": strings(np.strings.add(pop.handles, EMAIL_DOMAIN)),
+        "phone": strings(np.strings.add(PHONE_PREFIX, suffix)),
     })

@@ -7,7 +7,7 @@ import pandas as pd
 
 from churnml.simulate.offers import OfferBook
 from churnml.simulate.population import Population
-from churnml.simulate.spec import Calendar, to_datetime
+from churnml.simulate.spec import Calendar, strings, to_datetime
 from churnml.simulate.state import CAMPAIGN_KINDS
 
 CAMPAIGN_COLUMNS = ["customer_id", "ts", "offer_id", "responded_ts", "redeemed", "cost",
@@ -66,13 +66,13 @@ class CampaignLog:
                                months.astype(str))
         responded = pd.Series(to_datetime(respond)).where(respond >= 0)
         frame = pd.DataFrame({
-            "customer_id": pd.array(pop.ids[rows], dtype="str"),
+            "customer_id": strings(pop.ids, rows),
             "ts": to_datetime(ts),
-            "offer_id": pd.array(np.asarray(book.names)[arm], dtype="str"),
+            "offer_id": strings(book.names, arm),
             "responded_ts": responded.to_numpy(dtype="datetime64[us]"),
             "redeemed": redeemed,
             "cost": book.cost[arm],
-            "campaign_id": pd.array(label, dtype="str"),
+            "campaign_id": strings(label),
         })
         order = np.lexsort((rows, ts))
         return frame.iloc[order].reset_index(drop=True)[CAMPAIGN_COLUMNS]
@@ -84,11 +84,11 @@ class CampaignLog:
         offers = len(book.offers)
         uplift = (np.concatenate(self._truth["uplift"]) if self._truth["uplift"]
                   else np.zeros((0, offers)))
-        names = np.asarray(book.names[1:])
+        names = list(book.names[1:])
         frame = pd.DataFrame({
-            "customer_id": pd.array(np.repeat(pop.ids[rows], offers), dtype="str"),
+            "customer_id": strings(pop.ids, np.repeat(rows, offers)),
             "as_of": to_datetime(np.repeat(as_of, offers)),
-            "offer_id": pd.array(np.tile(names, len(rows)), dtype="str"),
+            "offer_id": strings(names, np.tile(np.arange(offers), len(rows))),
             "true_uplift": uplift.ravel(),
         })
         order = np.lexsort((np.tile(np.arange(offers), len(rows)), np.repeat(rows, offers),

@@ -6,11 +6,13 @@ indices into the simulated calendar (month 0 starts at ``world.start``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 SECONDS_PER_DAY = 86_400
 NO_MONTH = -999
@@ -95,3 +97,19 @@ def to_datetime(seconds: np.ndarray, inplace: bool = False) -> np.ndarray:
     """Epoch seconds (int64) to ``datetime64[us]``; ``inplace`` reuses the buffer."""
     micro = np.multiply(seconds, 1_000_000, out=seconds if inplace else None, dtype=np.int64)
     return micro.view("datetime64[us]")
+
+
+STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default ``str`` dtype
+
+
+def strings(values: np.ndarray | Sequence[str | None],
+            index: np.ndarray | None = None) -> pd.Series:
+    """``values[index]`` (or ``values``) as a pandas ``str`` column, built in Arrow.
+
+    Much faster than ``pd.array(numpy_unicode, dtype="str")`` at 10^6-10^7 rows.
+    """
+    array = pa.array(values if isinstance(values, np.ndarray) else list(values),
+                     type=pa.large_string())
+    if index is not None:
+        array = array.take(pa.array(np.asarray(index)))
+    return pd.Series(array.to_pandas(types_mapper={pa.large_string(): STR}.get), dtype=STR)

@@ -19,7 +19,7 @@ import pandas as pd
 
 from churnml.simulate.population import Population
 from churnml.simulate.shocks import Incidents
-from churnml.simulate.spec import CAUSES, Calendar, to_datetime
+from churnml.simulate.spec import CAUSES, Calendar, strings, to_datetime
 from churnml.simulate.state import State
 
 Episode = tuple[np.ndarray, ...]
@@ -56,9 +56,9 @@ def _episodes(cal: Calendar, exits: list[Episode], returns: list[Episode]) -> pd
 def exits_table(pop: Population, episodes: pd.DataFrame) -> pd.DataFrame:
     """Every exit episode: ``customer_id, exit_date, exit_cause, return_date``."""
     return pd.DataFrame({
-        "customer_id": pd.array(pop.ids[episodes["row"].to_numpy()], dtype="str"),
+        "customer_id": strings(pop.ids, episodes["row"].to_numpy()),
         "exit_date": _dates(episodes["exit_s"].to_numpy()).to_numpy(dtype="datetime64[us]"),
-        "exit_cause": pd.array(np.asarray(CAUSES)[episodes["cause"].to_numpy()], dtype="str"),
+        "exit_cause": strings(CAUSES, episodes["cause"].to_numpy()),
         "return_date": _dates(episodes["return_s"].to_numpy()).to_numpy(dtype="datetime64[us]"),
     })
 
@@ -72,13 +72,12 @@ def customers_truth(cfg: dict[str, Any], pop: Population, state: State,
     exit_s, ret_s, cause = np.full(n, -1), np.full(n, -1), np.full(n, -1)
     exit_s[rows], ret_s[rows] = last["exit_s"].to_numpy(), last["return_s"].to_numpy()
     cause[rows] = last["cause"].to_numpy()
-    names = np.asarray(CAUSES, dtype=object)[np.maximum(cause, 0)]
     return pd.DataFrame({
-        "customer_id": pd.array(pop.ids, dtype="str"),
+        "customer_id": strings(pop.ids),
         "exit_date": _dates(exit_s).to_numpy(dtype="datetime64[us]"),
-        "exit_cause": pd.Series(np.where(cause >= 0, names, None), dtype="str"),
+        "exit_cause": strings([*CAUSES, None], np.where(cause >= 0, cause, len(CAUSES))),
         "return_date": _dates(ret_s).to_numpy(dtype="datetime64[us]"),
-        "rung": pd.array(rungs(cfg, pop, state), dtype="str"),
+        "rung": strings(rungs(cfg, pop, state)),
     })
 
 
@@ -105,8 +104,8 @@ def exposures_table(pop: Population, incidents: Incidents, cal: Calendar) -> pd.
     t = np.concatenate(ts).astype(np.int64) if ts else np.zeros(0, np.int64)
     order = np.lexsort((r, j))
     return pd.DataFrame({
-        "customer_id": pd.array(pop.ids[r[order]], dtype="str"),
-        "incident_id": pd.array(ids[j[order]], dtype="str"),
+        "customer_id": strings(pop.ids, r[order]),
+        "incident_id": strings(ids, j[order]),
         "exposed_at": to_datetime(t[order]),
     })
 
