@@ -12,7 +12,7 @@ from churnml.models import ChurnClassifier
 from tests.segment_frames import default_cfg
 
 
-def _churn_frame(n: int = 3000, seed: int = 3) -> tuple[pd.DataFrame, np.ndarray]:
+def _churn_frame(n: int = 2000, seed: int = 3) -> tuple[pd.DataFrame, np.ndarray]:
     """Attrition driven by falling spend, complaints and recency; region is noise."""
     rng = np.random.default_rng(seed)
     prev = rng.gamma(3.0, 40.0, n)
@@ -31,7 +31,7 @@ def _churn_frame(n: int = 3000, seed: int = 3) -> tuple[pd.DataFrame, np.ndarray
 @pytest.fixture(scope="module")
 def model_and_frame():
     frame, y = _churn_frame()
-    model = ChurnClassifier(max_rounds=150, calibration="none").fit(frame, y)
+    model = ChurnClassifier(max_rounds=80, calibration="none").fit(frame, y)
     return model, frame
 
 

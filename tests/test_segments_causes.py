@@ -94,7 +94,7 @@ def test_evidence_lists_signals_and_window(cfg):
     typed = type_causes(cause_signals(lapsed_customers(tx, AS_OF, LAPSE_DAYS), ev, cfg), cfg)
     row = typed.iloc[0]
     assert row["cause_evidence"] == ("2 x competitor inquiry, 1 x price comparison "
-                                     "(2023-11-03 to 2024-05-01)")
+                                     "(2023-10-04 to 2024-05-31)")
     assert row["churn_cause"] == "lured"
     assert row["evidence_competitor_inquiry"] == 2 and row["cause_score"] == 2.5
 

@@ -39,7 +39,7 @@ def interim(tmp_path):
                       + monthly_purchases("b", "2024-01-01", 2)
                       + monthly_purchases("c", "2024-01-01", 6)
                       + monthly_purchases("d", "2024-01-01", 6))
-    ev = events([("b", "2024-02-10", "competitor_inquiry"), ("c", "2024-03-10", "complaint")],
+    ev = events([("b", "2024-02-10", "port_out_request"), ("c", "2024-03-10", "complaint")],
                 incident_id=[None, "INC1"])
     inc = incidents([("INC1", "2024-03-01", "2024-03-05", "region")])
     return _folder(tmp_path / "interim", {"customers": cust, "transactions": tx, "events": ev,

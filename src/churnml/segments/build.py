@@ -15,14 +15,34 @@ from churnml.segments.causes import (
     snapshot_cause_signals,
     type_causes,
 )
+from churnml.segments.common import decode_customer_ids, encode_customer_ids
 from churnml.segments.ladder import assign_rungs, ladder_inputs
 from churnml.segments.lifecycle import lifecycle_stage, purchase_history
 from churnml.segments.shared_cause import incident_exposure, shared_cause_exposure
 
 log = logging.getLogger(__name__)
 KEY = ["customer_id", "as_of"]
+BASE_COLUMNS = {
+    "customers": ["customer_id", "signup_date"],
+    "transactions": ["customer_id", "ts", "amount", "is_return", "discount"],
+    "events": ["customer_id", "ts", "event_type", "value", "incident_id"],
+}
 LADDER_DETAIL = ["purchase_rate", "active_month_share", "margin", "cost_to_serve",
                  "cost_events", "terrorist_score", "supporter_score", "advocate_score"]
+
+
+def needed_columns(tables: dict[str, pd.DataFrame | None],
+                   cfg: dict[str, Any]) -> dict[str, pd.DataFrame | None]:
+    """The tables cut to the columns the rules read (less to copy at each snapshot)."""
+    keys = {table: [k["column"] for k in cfg["shared_cause"]["scope_keys"].values()
+                    if k["table"] == table] for table in BASE_COLUMNS}
+    out = dict(tables)
+    for name, base in BASE_COLUMNS.items():
+        frame = tables.get(name)
+        if frame is not None:
+            out[name] = frame.loc[:, [c for c in dict.fromkeys(base + keys[name])
+                                      if c in frame.columns]]
+    return out
 
 
 def segment_snapshot(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp,
@@ -50,7 +70,14 @@ def segment_snapshot(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp,
         :func:`~churnml.segments.causes.type_causes` (null for active customers) and
         the ``shared_cause_*`` columns.
     """
-    as_of = pd.Timestamp(as_of).as_unit("us")
+    coded, ids = encode_customer_ids(needed_columns(tables, cfg))
+    out = decode_customer_ids(_segment(coded, pd.Timestamp(as_of).as_unit("us"), cfg,
+                                       lapse_days, data_start), ids)
+    return out.sort_values("customer_id", kind="stable").reset_index(drop=True)
+
+
+def _segment(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp, cfg: dict[str, Any],
+             lapse_days: int, data_start: pd.Timestamp) -> pd.DataFrame:
     customers, tx = tables["customers"], tables["transactions"]
     events, incidents = tables.get("events"), tables.get("incidents")
     inputs = ladder_inputs(customers, tx, events, as_of, cfg["ladder"], data_start)
@@ -65,20 +92,21 @@ def segment_snapshot(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp,
     causes = type_causes(cause_signals(lapses, events, cfg["causes"], exposure), cfg["causes"])
     shared = shared_cause_exposure(customers, exposure, events, incidents, as_of,
                                    cfg["shared_cause"])
-    out = out.merge(causes, on=KEY, how="left").merge(shared, on=KEY, how="left")
-    return out.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    return out.merge(causes, on=KEY, how="left").merge(shared, on=KEY, how="left")
 
 
 def segment_customers(tables: dict[str, pd.DataFrame], dates: list[pd.Timestamp],
                       cfg: dict[str, Any], lapse_days: int,
                       data_start: pd.Timestamp) -> pd.DataFrame:
     """:func:`segment_snapshot` for each date, stacked (same columns for every date)."""
+    coded, ids = encode_customer_ids(needed_columns(tables, cfg))
     frames = []
     for as_of in dates:
-        frame = segment_snapshot(tables, as_of, cfg, lapse_days, data_start)
-        log.debug("segments as of %s: %d customers", as_of, len(frame))
+        frame = _segment(coded, pd.Timestamp(as_of).as_unit("us"), cfg, lapse_days, data_start)
+        log.info("segments as of %s: %d customers", pd.Timestamp(as_of).date(), len(frame))
         frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
+    out = decode_customer_ids(pd.concat(frames, ignore_index=True), ids)
+    return out.sort_values(["as_of", "customer_id"], kind="stable").reset_index(drop=True)
 
 
 def segment_snapshot_table(customers: pd.DataFrame, as_of: pd.Timestamp,

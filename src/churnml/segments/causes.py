@@ -45,7 +45,7 @@ def lapsed_customers(transactions: pd.DataFrame, as_of: pd.Timestamp,
     bought = purchases(before(transactions, as_of))
     last = bought.groupby("customer_id")["ts"].max()
     last = last.loc[(as_of - last) > pd.Timedelta(days=int(lapse_days))]
-    return pd.DataFrame({"customer_id": last.index.astype(str), "as_of": as_of,
+    return pd.DataFrame({"customer_id": last.index.to_numpy(), "as_of": as_of,
                          "last_purchase": last.to_numpy()})
 
 

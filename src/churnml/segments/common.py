@@ -16,6 +16,30 @@ import pandas as pd
 DAYS_PER_MONTH = 30.44
 
 
+def encode_customer_ids(tables: dict[str, pd.DataFrame | None]
+                        ) -> tuple[dict[str, pd.DataFrame | None], pd.Index]:
+    """Tables with ``customer_id`` replaced by integer codes into the customers' ids.
+
+    Grouping and matching on integers is many times faster than on strings at 10^6
+    customers. Rows of customers absent from the customers table are dropped (ingest
+    quarantines them anyway). Undo with :func:`decode_customer_ids`.
+    """
+    ids = pd.Index(tables["customers"]["customer_id"].astype("str").unique())
+    coded: dict[str, pd.DataFrame | None] = {}
+    for name, frame in tables.items():
+        if frame is None or "customer_id" not in frame:
+            coded[name] = frame
+            continue
+        codes = ids.get_indexer(frame["customer_id"].astype("str"))
+        coded[name] = frame.assign(customer_id=codes).loc[codes >= 0]
+    return coded, ids
+
+
+def decode_customer_ids(frame: pd.DataFrame, ids: pd.Index) -> pd.DataFrame:
+    """``frame`` with integer ``customer_id`` codes turned back into the ids."""
+    return frame.assign(customer_id=ids.take(frame["customer_id"].to_numpy()))
+
+
 def before(frame: pd.DataFrame | None, as_of: pd.Timestamp, column: str = "ts") -> pd.DataFrame:
     """Rows of ``frame`` dated strictly before ``as_of`` (an empty frame for ``None``)."""
     if frame is None:

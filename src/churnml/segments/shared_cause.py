@@ -76,7 +76,7 @@ def _exposed_by_key(incident: pd.Series, rows: pd.DataFrame, column: str, value:
         active = bought.loc[recent & (bought["ts"] < incident["end"])
                             & bought["customer_id"].isin(holders), "customer_id"].unique()
         exposed_at = pd.Series(incident["start"], index=pd.Index(active, name="customer_id"))
-    return pd.DataFrame({"customer_id": exposed_at.index.astype(str),
+    return pd.DataFrame({"customer_id": exposed_at.index.to_numpy(),
                          "incident_id": incident["incident_id"],
                          "exposed_at": exposed_at.to_numpy()})
 
@@ -125,7 +125,7 @@ def _incident_exposure(incident: pd.Series, complaints: pd.DataFrame,
     """Complainers of one incident plus, when its cause is traced, everyone sharing it."""
     mine = complaints.loc[complaints["incident_id"] == incident["incident_id"]]
     first = mine.groupby("customer_id")["ts"].min().clip(upper=incident["start"])
-    said = pd.DataFrame({"customer_id": first.index.astype(str),
+    said = pd.DataFrame({"customer_id": first.index.to_numpy(),
                          "incident_id": incident["incident_id"], "exposed_at": first.to_numpy()})
     keyed = _key_rows(str(incident.get("scope")), tables, cfg)
     value = _scope_value(incident, keyed, first.index.to_series(), cfg)
@@ -194,7 +194,7 @@ def shared_cause_exposure(customers: pd.DataFrame, exposure: pd.DataFrame,
     complained = index.isin(said["customer_id"].unique())
     exposed = top["incident_id"].notna().to_numpy()
     return pd.DataFrame({
-        "customer_id": index.astype(str), "as_of": as_of,
+        "customer_id": index.to_numpy(), "as_of": as_of,
         "shared_cause_exposed": exposed,
         "shared_cause_incidents": at_risk.groupby("customer_id").size().reindex(index)
         .fillna(0).astype("int64").to_numpy(),
