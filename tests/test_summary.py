@@ -82,7 +82,8 @@ def scored_list(n: int = 400, seed: int = 0, extras: bool = False) -> pd.DataFra
             churn_cause=rng.choice(["burned", "lured"], n), holdout=rng.random(n) < 0.05,
             expected_net_value=np.where(offer == "none", 0.0, rng.normal(20, 5, n)),
             offer_cost=np.where(offer == "none", 0.0, 5.0),
-            shared_cause_risk=rng.random(n) < 0.1,
+            shared_cause_outreach=rng.random(n) < 0.1,
+            shared_cause_incident=rng.choice(["INC1", "INC2", None], n),
             reason_1=[f"spend down {rng.integers(10, 90)} % vs the prior 90 days"
                       for _ in range(n)],
             reason_2=rng.choice(["2 unresolved complaints", "asked about porting out"], n))
@@ -119,8 +120,9 @@ def test_sections_fill_in_when_the_columns_exist():
     assert "price_match" in offers and "loyalty rung" in offers and "churn cause" in offers
     assert "held out at random" in offers
     assert "of 2,000" in parsed.text("budget") and "expected net value" in parsed.text("budget")
-    flagged = int(frame["shared_cause_risk"].sum())
+    flagged = int(frame["shared_cause_outreach"].sum())
     assert f"{flagged:,} customers were exposed" in parsed.text("shared-cause")
+    assert "2 distinct incidents" in parsed.text("shared-cause")
     assert "spend down N % vs the prior N days" in parsed.text("reasons")
 
 

@@ -20,7 +20,8 @@ import pandas as pd
 from churnml.report import html, svg
 
 REASON_COLUMNS = ("reason_1", "reason_2", "reason_3")
-SHARED_CAUSE_COLUMN = "shared_cause_risk"
+SHARED_CAUSE_COLUMN = "shared_cause_outreach"  # as churnml.segments.shared_cause names it
+SHARED_INCIDENT_COLUMN = "shared_cause_incident"
 OFFER_COST_COLUMN = "offer_cost"
 NO_OFFER = "none"
 TOP_REASONS = 10
@@ -178,9 +179,13 @@ def budget(scored: pd.DataFrame, ctx: SummaryContext) -> str:
 def shared_cause(scored: pd.DataFrame, ctx: SummaryContext) -> str:
     """Size of the outreach list of customers exposed to a shared cause."""
     flagged = scored[SHARED_CAUSE_COLUMN].fillna(False).astype(bool)
-    return html.paragraph(
-        f"{html.count(flagged.sum())} customers were exposed to the same problem as customers "
-        f"who complained; reach them before they complain too.")
+    text = (f"{html.count(flagged.sum())} customers were exposed to the same problem as "
+            f"customers who complained, but have not complained themselves; reach them before "
+            f"they do.")
+    if SHARED_INCIDENT_COLUMN in scored:
+        incidents = scored.loc[flagged, SHARED_INCIDENT_COLUMN].dropna().nunique()
+        text += f" They were touched by {html.count(incidents)} distinct incidents."
+    return html.paragraph(text)
 
 
 SECTIONS: tuple[Section, ...] = (

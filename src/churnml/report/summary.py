@@ -92,8 +92,9 @@ def build_summary(scored: pd.DataFrame, ctx: SummaryContext,
     scored
         The scored list (DESIGN §10); uses ``status, p_attrition, risk_band, p_winback,
         value`` and, when present, ``reason_1..3, offer_id, ladder_rung, churn_cause,
-        holdout, expected_net_value, offer_cost, shared_cause_risk``. Only aggregates
-        are shown: no customer id or other per-customer value reaches the page.
+        holdout, expected_net_value, offer_cost, shared_cause_outreach,
+        shared_cause_incident``. Only aggregates are shown: no customer id or other
+        per-customer value reaches the page.
     ctx
         Scoring date, model versions, drift results, subset and budget.
     sections
