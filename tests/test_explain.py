@@ -101,7 +101,7 @@ def test_a_column_condition_compares_two_features():
 
     X = pd.DataFrame({"count_30d": [1, 5], "count_prev_30d": [4, 2]}, index=["down", "up"])
     reasons = reason_codes(Fixed(), X, default_cfg("reasons")["templates"])
-    assert reasons.loc["down", "reason_1"] == "1 purchases in the last 30 days, down from 4"
+    assert reasons.loc["down", "reason_1"] == "1 purchase in the last 30 days, down from 4"
     assert pd.isna(reasons.loc["up", "reason_1"])
 
 

@@ -24,7 +24,7 @@ from churnml.errors import ConfigError
 
 CONDITIONS = {"below": np.less, "above": np.greater, "at_least": np.greater_equal,
               "at_most": np.less_equal}
-DERIVED = ("value", "pct_down", "pct_up")
+DERIVED = ("value", "pct_down", "pct_up", "s")
 
 
 class Explainable(Protocol):
@@ -52,7 +52,7 @@ def compile_templates(entries: list[dict[str, Any]]) -> list[ReasonTemplate]:
     ------
     ConfigError
         When a pattern is not a regular expression, or a text uses a placeholder that is
-        neither derived (``value, pct_down, pct_up``), a named group of the pattern, nor a
+        neither derived (``value, pct_down, pct_up, s``), a named group of the pattern, nor a
         key of ``columns`` - or uses attribute / index access.
     """
     out = []
@@ -134,7 +134,7 @@ def _render(feature: str, templates: list[ReasonTemplate], rows: pd.DataFrame) -
     out = []
     for i, v in enumerate(value):
         fields = {**groups, "value": v, "pct_down": 100 * (1 - v), "pct_up": 100 * (v - 1),
-                  **{k: col[i] for k, col in extra.items()}}
+                  "s": "" if round(v) == 1 else "s", **{k: col[i] for k, col in extra.items()}}
         out.append(template.text.format(**fields))
     return out
 
