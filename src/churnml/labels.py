@@ -1,22 +1,44 @@
 """Customer status at a snapshot, and attrition / win-back labels over a horizon.
 
-For snapshot ``t``: status uses only purchases before ``t``; labels use only
-purchases in ``[t, t + horizon)``. Snapshots whose horizon runs past the end of the
-data are not labelled (see :func:`churnml.calendar.labelled`).
+For snapshot ``t``: the status and the baseline use only data before ``t``; the
+outcome uses only ``[t, t + horizon)``. Snapshots whose horizon runs past the end of
+the data are not labelled (see :func:`churnml.calendar.labelled`).
+
+Attrition (for customers *active* at ``t``) has a configurable definition
+(``labels.attrition.definition``, one name or a list meaning "any of"):
+
+``no_purchase``
+    no purchase in the horizon;
+``spend_drop``
+    horizon spend below ``spend_fraction`` of the customer's baseline (their spend
+    over ``baseline_days`` before ``t``, scaled to the horizon length); a customer
+    without a baseline falls back to ``no_purchase``;
+``cancellation``
+    a contractual cancellation event (``cancellation_event``) in the horizon.
+
+Win-back (for customers *lapsed* at ``t``): a purchase within the horizon.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from churnml.features.core import FEATURE_KEY, _days_between
-from churnml.features.engine import snapshot_table
+from churnml.errors import ConfigError
+from churnml.features.base import days_ago, days_between
+from churnml.features.core import FEATURE_KEY
+from churnml.features.engine import timestamp
 
 ACTIVE, LAPSED = "active", "lapsed"
 LABEL_COLUMNS = [*FEATURE_KEY, "status", "attrition", "winback"]
+DEFINITIONS = ("no_purchase", "spend_drop", "cancellation")
+DEFAULT_ATTRITION = {"definition": "no_purchase", "spend_fraction": 0.3, "baseline_days": 360,
+                     "cancellation_event": "cancellation"}
 
 
 def customer_status(recency_days: pd.Series, tenure_days: pd.Series, lapse_days: int) -> pd.Series:
@@ -35,35 +57,116 @@ def customer_status(recency_days: pd.Series, tenure_days: pd.Series, lapse_days:
     return pd.Series(np.where(recent_buyer | newcomer, ACTIVE, LAPSED), index=recency_days.index)
 
 
+def attrition_settings(labels_cfg: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The attrition settings with defaults filled in and the definition as a list."""
+    cfg = {**DEFAULT_ATTRITION, **dict((labels_cfg or {}).get("attrition") or {})}
+    names = [cfg["definition"]] if isinstance(cfg["definition"], str) else list(cfg["definition"])
+    unknown = sorted(set(names) - set(DEFINITIONS))
+    if unknown or not names:
+        raise ConfigError(f"labels.attrition.definition {names}: choose from {list(DEFINITIONS)}")
+    return {**cfg, "definition": names}
+
+
+def _snapshot_windows(customers: ir.Table, purchases: ir.Table, cancels: ir.Table | None,
+                      as_of: pd.Timestamp, horizon_days: int, baseline_days: int) -> ir.Table:
+    t = timestamp(as_of)
+    end = t + ibis.interval(days=int(horizon_days))
+    rows = purchases.filter(purchases.ts < end)
+    future = rows.ts >= t
+    agg = rows.group_by("customer_id").aggregate(
+        _last=rows.ts.max(where=~future),
+        _bought=rows.count(where=future),
+        _spent=rows.amount.sum(where=future),
+        _baseline=rows.amount.sum(where=~future & (rows.ts >= days_ago(t, baseline_days))))
+    grid = customers.filter(customers.signup_date < t)
+    out = grid.left_join(agg, grid.customer_id == agg.customer_id)
+    if cancels is not None:
+        hits = cancels.filter((cancels.ts >= t) & (cancels.ts < end))
+        hits = hits.group_by("customer_id").aggregate(_cancelled=hits.count())
+        out = out.left_join(hits, grid.customer_id == hits.customer_id)
+    columns = {"customer_id": out.customer_id, "as_of": t,
+               "recency_days": days_between(t, out._last),
+               "tenure_days": days_between(t, out.signup_date),
+               "purchases_in_horizon": out._bought.fill_null(0),
+               "spend_in_horizon": out._spent.fill_null(0.0),
+               "baseline_spend": out._baseline.fill_null(0.0)}
+    if cancels is not None:
+        columns["cancelled_in_horizon"] = out._cancelled.fill_null(0)
+    return out.select(**columns)
+
+
 def purchase_windows(customers: ir.Table, transactions: ir.Table, dates: list[pd.Timestamp],
-                     horizon_days: int) -> ir.Table:
-    """Per customer × snapshot: recency and tenure at ``t``, purchases in the horizon."""
-    snaps = snapshot_table(dates)
-    tx = transactions.filter((transactions.amount > 0) & ~transactions.is_return)
-    j = tx.join(snaps, tx.ts < snaps.as_of + ibis.interval(days=int(horizon_days)))
-    agg = j.group_by(FEATURE_KEY).aggregate(
-        last_purchase=j.ts.max(where=j.ts < j.as_of),
-        purchases_in_horizon=(j.ts >= j.as_of).cast("int64").sum(),
-    )
-    grid = customers.cross_join(snaps).filter(lambda t: t.signup_date < t.as_of)
-    grid = grid.select("customer_id", "as_of", "signup_date")
-    out = grid.left_join(agg, FEATURE_KEY).drop("customer_id_right", "as_of_right")
-    return out.select(
-        "customer_id", "as_of",
-        recency_days=_days_between(out.as_of, out.last_purchase),
-        tenure_days=_days_between(out.as_of, out.signup_date),
-        purchases_in_horizon=out.purchases_in_horizon.fill_null(0),
-    ).order_by(FEATURE_KEY)
+                     horizon_days: int, *, events: ir.Table | None = None,
+                     labels_cfg: Mapping[str, Any] | None = None) -> ir.Table:
+    """Per customer x snapshot: recency, tenure and baseline at ``t``; outcome in the horizon.
+
+    Parameters
+    ----------
+    customers
+        ``customer_id, signup_date``.
+    transactions
+        ``customer_id, ts, amount`` (+ ``is_return``).
+    events
+        ``customer_id, ts, event_type``; needed for the ``cancellation`` definition.
+    labels_cfg
+        The ``labels`` config section (for the attrition settings).
+
+    Returns
+    -------
+    ibis.Table
+        ``customer_id, as_of, recency_days, tenure_days, purchases_in_horizon,
+        spend_in_horizon, baseline_spend`` (+ ``cancelled_in_horizon`` with events).
+    """
+    if not dates:
+        raise ConfigError("no labelled snapshot: the data is shorter than the history plus "
+                          "labels.horizon_days")
+    settings = attrition_settings(labels_cfg)
+    tx = transactions
+    returned = tx.is_return.fill_null(False) if "is_return" in tx.columns else ibis.literal(False)
+    purchases = tx.filter((tx.amount > 0) & ~returned).select("customer_id", "ts", "amount")
+    cancels = None
+    if events is not None:
+        cancels = events.filter(events.event_type == settings["cancellation_event"])
+        cancels = cancels.select("customer_id", "ts")
+    elif "cancellation" in settings["definition"]:
+        raise ConfigError("labels.attrition.definition 'cancellation' needs the events table")
+    grid = customers.select("customer_id", "signup_date")
+    parts = [_snapshot_windows(grid, purchases, cancels, d, horizon_days,
+                               int(settings["baseline_days"])) for d in dates]
+    return ibis.union(*parts).order_by(FEATURE_KEY) if len(parts) > 1 else parts[0]
 
 
-def make_labels(windows: pd.DataFrame, lapse_days: int) -> pd.DataFrame:
+def attrited(windows: pd.DataFrame, horizon_days: int, settings: Mapping[str, Any]) -> np.ndarray:
+    """Whether each row meets any of the configured attrition definitions."""
+    bought = windows["purchases_in_horizon"].to_numpy() > 0
+    out = np.zeros(len(windows), dtype=bool)
+    for name in settings["definition"]:
+        if name == "no_purchase":
+            out |= ~bought
+        elif name == "spend_drop":
+            expected = windows["baseline_spend"].to_numpy(float) * horizon_days / float(
+                settings["baseline_days"])
+            low = windows["spend_in_horizon"].to_numpy(float) < float(
+                settings["spend_fraction"]) * expected
+            out |= np.where(expected > 0, low, ~bought)
+        elif name == "cancellation":
+            out |= windows["cancelled_in_horizon"].to_numpy() > 0
+    return out
+
+
+def make_labels(windows: pd.DataFrame, lapse_days: int,
+                labels_cfg: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """Attrition labels for active customers and win-back labels for lapsed ones.
 
     Parameters
     ----------
     windows
-        Output of :func:`purchase_windows`: ``customer_id, as_of, recency_days,
-        tenure_days, purchases_in_horizon``.
+        Output of :func:`purchase_windows`.
+    lapse_days
+        Customers without a purchase in this many days (and not newer) are lapsed.
+    labels_cfg
+        The ``labels`` config section (``horizon_days``, ``attrition``); without it
+        attrition means no purchase in the horizon.
 
     Returns
     -------
@@ -71,13 +174,18 @@ def make_labels(windows: pd.DataFrame, lapse_days: int) -> pd.DataFrame:
         ``customer_id, as_of, status, attrition, winback``; ``attrition`` is set
         (0/1) for active rows only and ``winback`` for lapsed rows only.
     """
+    settings = attrition_settings(labels_cfg)
+    horizon = int((labels_cfg or {}).get("horizon_days", 0))
+    if horizon <= 0 and set(settings["definition"]) - {"no_purchase", "cancellation"}:
+        raise ConfigError("labels.horizon_days is needed for the spend_drop definition")
     status = customer_status(windows["recency_days"], windows["tenure_days"], lapse_days)
     bought = windows["purchases_in_horizon"].to_numpy() > 0
     active = (status == ACTIVE).to_numpy()
+    left = attrited(windows, horizon, settings)
     return pd.DataFrame({
         "customer_id": windows["customer_id"].to_numpy(),
         "as_of": windows["as_of"].to_numpy(),
         "status": status.to_numpy(),
-        "attrition": pd.array(np.where(active, ~bought, pd.NA), dtype="Int8"),
+        "attrition": pd.array(np.where(active, left, pd.NA), dtype="Int8"),
         "winback": pd.array(np.where(active, pd.NA, bought), dtype="Int8"),
     })

@@ -1,128 +1,188 @@
-"""Core feature families as Ibis expressions, one row per customer × snapshot.
+"""Point-in-time features, one row per customer x snapshot (DESIGN §6).
 
-Every value for snapshot ``as_of`` uses only rows with ``ts < as_of`` (strictly
-before), so appending data dated at or after a snapshot cannot change it.
+For a snapshot ``t`` every feature uses only rows with timestamp strictly before
+``t`` (customers who signed up before ``t``; incidents that started before ``t``),
+so appending data dated at or after ``t`` cannot change it.
 
-Required columns
-----------------
-customers : customer_id, signup_date (+ the configured categorical attributes)
-transactions : customer_id, ts, amount, is_return
-events : customer_id, ts, event_type
+How the work is shared across snapshots: :func:`churnml.features.inputs.prepare`
+does everything that does not depend on ``t`` (integer customer keys, purchase /
+return split, gaps between purchase days, complaint resolution times) and
+:func:`iter_features` stores those tables on the backend once; each snapshot is
+then one grouped pass per source table with ``t`` as a literal, so the backend can
+fold every window bound into a constant. Families (modules of this package) add
+metrics to those passes and derived columns after them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from churnml.features.engine import snapshot_table
+from churnml.errors import ConfigError
+from churnml.features import attributes, cadence, experience, incidents, purchases, signals
+from churnml.features.base import KEY, Metrics, fill_counts, left_join, public_columns
+from churnml.features.engine import timestamp
+from churnml.features.inputs import FAMILIES, FeatureInputs, prepare
 
 FEATURE_KEY = ["customer_id", "as_of"]
-SECONDS_PER_DAY = 86400.0
+CORE_FAMILIES = ("purchases",)  # the subset the pandas oracle and the benchmark check
+MetricBuilder = Callable[[ir.Table, ir.TimestampScalar, dict[str, Any]], Metrics]
+Scope = Callable[[ir.Table, ir.TimestampScalar, dict[str, Any]], ir.BooleanValue]
+Derivation = Callable[[ir.Table, dict[str, Any]], dict[str, ir.Value]]
+PURCHASE_METRICS: dict[str, MetricBuilder] = {"purchases": purchases.metrics,
+                                              "cadence": cadence.metrics,
+                                              "signals": signals.purchase_metrics}
+RETURN_METRICS: dict[str, MetricBuilder] = {"experience": experience.return_metrics}
+EVENT_METRICS: dict[str, MetricBuilder] = {"signals": signals.event_metrics,
+                                           "experience": experience.event_metrics}
+EVENT_SCOPES: dict[str, Scope] = {"signals": signals.event_scope,
+                                  "experience": experience.event_scope}
+DERIVATIONS: dict[str, Derivation] = {"purchases": purchases.derive, "cadence": cadence.derive,
+                                      "signals": signals.derive,
+                                      "experience": experience.derive,
+                                      "incidents": incidents.derive}
 
 
-def _days_between(later: ir.TimestampValue, earlier: ir.TimestampValue) -> ir.FloatingValue:
-    return (later.epoch_seconds() - earlier.epoch_seconds()).cast("float64") / SECONDS_PER_DAY
+def chosen_families(families: Collection[str]) -> tuple[str, ...]:
+    """``families`` in canonical order, checked (``purchases`` is always needed)."""
+    unknown = set(families) - set(FAMILIES)
+    if unknown or "purchases" not in families:
+        raise ConfigError(f"feature families must include 'purchases' and come from "
+                          f"{list(FAMILIES)}; got {sorted(families)}")
+    return tuple(f for f in FAMILIES if f in families)
 
 
-def _in_window(ts: ir.TimestampValue, as_of: ir.TimestampValue, lo_days: int,
-               hi_days: int) -> ir.BooleanValue:
-    """``as_of - hi_days <= ts < as_of - lo_days``."""
-    upper = as_of - ibis.interval(days=lo_days) if lo_days else as_of
-    return (ts >= as_of - ibis.interval(days=hi_days)) & (ts < upper)
+def validate(cfg: dict[str, Any], dates: list[pd.Timestamp]) -> None:
+    """Raise ConfigError for feature settings (or a calendar) that cannot work."""
+    if not dates:
+        raise ConfigError("no snapshot dates: the data is shorter than "
+                          "features.snapshots.min_history_days")
+    overlap = set(cfg["signals"]["event_types"]) & set(cfg["experience"]["event_types"])
+    if overlap:
+        raise ConfigError(f"event types {sorted(overlap)} are in both features.signals and "
+                          "features.experience; list each in one family")
+    days = [*cfg["windows_days"], *cfg["signals"]["windows_days"],
+            *cfg["experience"]["windows_days"], cfg["purchases"]["baseline_days"]]
+    if any(int(d) <= 0 for d in days):
+        raise ConfigError(f"feature windows must be positive days, got {days}")
 
 
-def customer_grid(customers: ir.Table, snaps: ir.Table, attributes: list[str]) -> ir.Table:
-    """Customers signed up before each snapshot, with tenure and static attributes."""
-    grid = customers.cross_join(snaps).filter(lambda t: t.signup_date < t.as_of)
-    keep = [a for a in attributes if a in customers.columns]
-    return grid.select(
-        "customer_id", "as_of", *keep,
-        tenure_days=_days_between(grid.as_of, grid.signup_date),
-    )
+def _join_metrics(out: ir.Table, rows: ir.Table | None, as_of: ir.TimestampScalar,
+                  builders: list[MetricBuilder], scopes: list[Scope], cfg: dict[str, Any],
+                  counts: list[str]) -> ir.Table:
+    """Left-join one grouped pass over ``rows`` before ``as_of`` carrying every metric.
+
+    ``scopes`` (when given, one per builder) say which rows the builders read; the
+    pass then reads only rows in any of them.
+    """
+    if rows is None or not builders:
+        return out
+    rows = rows.filter(rows.ts < as_of)
+    if scopes:
+        needed = scopes[0](rows, as_of, cfg)
+        for scope in scopes[1:]:
+            needed = needed | scope(rows, as_of, cfg)
+        rows = rows.filter(needed)
+    metrics = Metrics()
+    for build in builders:
+        metrics.update(build(rows, as_of, cfg))
+    counts.extend(metrics.counts)
+    table = metrics.aggregate(rows)
+    return out if table is None else left_join(out, table, [KEY])
 
 
-def purchase_features(transactions: ir.Table, snaps: ir.Table, windows: list[int]) -> ir.Table:
-    """RFM and spend dynamics: recency, frequency, monetary, recent vs prior windows."""
-    tx = transactions.filter((transactions.amount > 0) & ~transactions.is_return)
-    j = tx.join(snaps, tx.ts < snaps.as_of)
-    metrics: dict[str, ir.Value] = {
-        "first_purchase": j.ts.min(),
-        "last_purchase": j.ts.max(),
-        "frequency": j.count(),
-        "monetary": j.amount.sum(),
-    }
-    for w in windows:
-        recent, prior = _in_window(j.ts, j.as_of, 0, w), _in_window(j.ts, j.as_of, w, 2 * w)
-        metrics[f"count_{w}d"] = recent.cast("int64").sum()
-        metrics[f"spend_{w}d"] = (j.amount * recent.cast("float64")).sum()
-        metrics[f"count_prev_{w}d"] = prior.cast("int64").sum()
-        metrics[f"spend_prev_{w}d"] = (j.amount * prior.cast("float64")).sum()
-    return j.group_by(FEATURE_KEY).aggregate(**metrics)
+def _join_shared_cause(out: ir.Table, inputs: FeatureInputs, as_of: ir.TimestampScalar,
+                       cfg: dict[str, Any], counts: list[str]) -> ir.Table:
+    """Incident exposure and regional complaint pressure (when incidents are prepared).
+
+    These parts filter the stored tables themselves: a relation shared with the
+    aggregates would become a common table expression that the backend copies.
+    """
+    if inputs.incidents is None:
+        return out
+    customers = inputs.customers.filter(inputs.customers.signup_date < as_of)
+    exposed, metrics = incidents.incident_table(inputs.incidents, customers, inputs.purchases,
+                                                inputs.events, as_of, cfg)
+    out = left_join(out, exposed, [KEY])
+    counts.extend(metrics.counts)
+    if inputs.events is None or "_home" not in out.columns:
+        return out
+    rates = incidents.region_complaint_rates(customers, inputs.events, as_of, cfg)
+    return out if rates is None else left_join(out, rates, ["_home"])
 
 
-def return_features(transactions: ir.Table, snaps: ir.Table, window: int) -> ir.Table:
-    """Returned lines in the last ``window`` days."""
-    rt = transactions.filter(transactions.is_return | (transactions.amount < 0))
-    j = rt.join(snaps, (rt.ts < snaps.as_of) & (rt.ts >= snaps.as_of - ibis.interval(days=window)))
-    return j.group_by(FEATURE_KEY).aggregate(**{f"returns_{window}d": j.count()})
-
-
-def event_features(events: ir.Table, snaps: ir.Table, event_types: list[str],
-                   window: int) -> ir.Table:
-    """Counts of each event type in the last ``window`` days."""
-    ev = events.filter(events.event_type.isin(event_types))
-    j = ev.join(snaps, (ev.ts < snaps.as_of) & (ev.ts >= snaps.as_of - ibis.interval(days=window)))
-    counts = {f"{kind}_{window}d": (j.event_type == kind).cast("int64").sum() for kind in event_types}
-    return j.group_by(FEATURE_KEY).aggregate(**counts)
-
-
-def build_features(tables: dict[str, ir.Table], dates: list[pd.Timestamp],
-                   cfg: dict[str, Any]) -> ir.Table:
-    """All core features for every customer signed up before each snapshot date.
+def snapshot_features(inputs: FeatureInputs, as_of: pd.Timestamp, cfg: dict[str, Any],
+                      families: Collection[str] = FAMILIES) -> ir.Table:
+    """The feature families as of one snapshot date, in no particular row order.
 
     Parameters
     ----------
-    tables
-        Ibis tables ``customers``, ``transactions`` and optionally ``events``.
-    dates
-        Snapshot dates.
+    inputs
+        Prepared tables (:func:`churnml.features.inputs.prepare`).
+    as_of
+        The snapshot date ``t``.
     cfg
         The ``features`` config section.
+    families
+        Which families to compute (``purchases`` always; static attributes always).
 
     Returns
     -------
     ibis.Table
-        One row per ``customer_id, as_of``; counts are 0 (not null) when nothing
-        happened; ``recency_days`` is null before a first purchase; ratios are null
-        when the prior window is empty.
+        ``customer_id, as_of`` and the features, one row per customer signed up
+        before ``t``.
     """
-    snaps = snapshot_table(dates)
-    windows = [int(w) for w in cfg["windows_days"]]
-    ev_window = int(cfg["event_window_days"])
-    out = customer_grid(tables["customers"], snaps, list(cfg["categorical_attributes"]))
-    parts = [purchase_features(tables["transactions"], snaps, windows),
-             return_features(tables["transactions"], snaps, ev_window)]
-    if "events" in tables:
-        parts.append(event_features(tables["events"], snaps, list(cfg["event_types"]), ev_window))
-    for part in parts:
-        out = out.left_join(part, FEATURE_KEY).drop("customer_id_right", "as_of_right")
-    filled = {c: out[c].fill_null(0) for c in out.columns
-              if c.startswith(("count_", "spend_", "returns_", "frequency", "monetary"))
-              or (c.endswith(f"_{ev_window}d") and c.split("_")[0] not in ("count", "spend"))}
-    out = out.mutate(**filled)
-    derived: dict[str, ir.Value] = {
-        "recency_days": _days_between(out.as_of, out.last_purchase),
-        "days_since_first_purchase": _days_between(out.as_of, out.first_purchase),
-        "avg_order_value": ibis.ifelse(out.frequency > 0, out.monetary / out.frequency, None),
-    }
-    for w in windows:
-        prev = out[f"spend_prev_{w}d"]
-        derived[f"spend_ratio_{w}d"] = ibis.ifelse(prev > 0, out[f"spend_{w}d"] / prev, None)
-    return out.mutate(**derived).drop("first_purchase", "last_purchase").order_by(FEATURE_KEY)
+    chosen = chosen_families(families)
+    t = timestamp(as_of)
+    counts: list[str] = []
+    out = attributes.customer_grid(inputs.customers, t, cfg)
+    for rows, builders, scopes in ((inputs.purchases, PURCHASE_METRICS, {}),
+                                   (inputs.returns, RETURN_METRICS, {}),
+                                   (inputs.events, EVENT_METRICS, EVENT_SCOPES)):
+        out = _join_metrics(out, rows, t, [b for f, b in builders.items() if f in chosen],
+                            [s for f, s in scopes.items() if f in chosen], cfg, counts)
+    if "incidents" in chosen:
+        out = _join_shared_cause(out, inputs, t, cfg, counts)
+    out = fill_counts(out, counts)
+    for family, derive in DERIVATIONS.items():
+        out = out.mutate(**derive(out, cfg)) if family in chosen else out
+    features = [c for c in public_columns(out) if c not in (KEY, *FEATURE_KEY)]
+    return out.select(*FEATURE_KEY, *features)
+
+
+def build_features(tables: dict[str, ir.Table], dates: list[pd.Timestamp],
+                   cfg: dict[str, Any], families: Collection[str] = FAMILIES) -> ir.Table:
+    """All features for every snapshot date as one Ibis expression (no post-steps).
+
+    Convenient for small data and tests; for a calendar on large data use
+    :func:`churnml.features.runner.iter_features`, which stores the shared inputs once.
+
+    Parameters
+    ----------
+    tables
+        Ibis tables ``customers``, ``transactions`` and optionally ``events``,
+        ``incidents`` (see :mod:`churnml.features.inputs` for their columns).
+    dates
+        Snapshot dates.
+    cfg
+        The ``features`` config section.
+    families
+        Which families to compute (default: all).
+
+    Returns
+    -------
+    ibis.Table
+        One row per ``customer_id, as_of``, ordered by them; counts are 0 (not null)
+        when nothing happened, ratios null when their denominator is empty.
+    """
+    validate(cfg, dates)
+    inputs = prepare(tables, cfg, families)
+    parts = [snapshot_features(inputs, d, cfg, families) for d in dates]
+    return (ibis.union(*parts) if len(parts) > 1 else parts[0]).order_by(FEATURE_KEY)
 
 
 def feature_columns(frame: pd.DataFrame) -> list[str]:

@@ -1,22 +1,58 @@
-"""Engine selection: an Ibis backend from the ``engine`` config section."""
+"""Engine selection and the few backend operations features need.
+
+The feature expressions are plain Ibis; this module opens the backend named in the
+``engine`` config section (DuckDB, embedded, by default; Spark through Ibis's
+``pyspark`` backend), registers the canonical Parquet tables with it, and
+materialises the shared intermediate tables that every snapshot reuses.
+"""
 
 from __future__ import annotations
 
+import itertools
+import logging
+import re
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import ibis
+import ibis.expr.types as ir
 import pandas as pd
+import pyarrow as pa
 
 from churnml.errors import ConfigError
 
+log = logging.getLogger(__name__)
+DUCKDB, SPARK = "duckdb", "spark"
+FEATURE_TABLES = ("customers", "transactions", "events", "incidents")
+_names = itertools.count()
+# A date no data holds: per-snapshot SQL is compiled once with it, then it is replaced.
+SENTINEL = pd.Timestamp("2199-01-01 00:00:00.123456")
+SnapshotQuery = Callable[[pd.Timestamp], ir.Table]
+
 
 def connect(engine: dict[str, Any]) -> ibis.BaseBackend:
-    """Open the configured Ibis backend (only DuckDB so far; Spark comes with issue #11)."""
-    name = engine.get("name", "duckdb")
-    if name != "duckdb":
-        raise ConfigError(f"engine.name={name!r} is not available yet; use 'duckdb'")
+    """Open the configured Ibis backend.
+
+    Parameters
+    ----------
+    engine
+        The ``engine`` config section: ``name`` (``duckdb`` or ``spark``) and the
+        engine's own settings (DuckDB: ``threads``, ``memory_limit``; Spark:
+        ``master``, ``app_name``, ``conf``).
+    """
+    name = engine.get("name", DUCKDB)
+    if name == DUCKDB:
+        return _connect_duckdb(engine)
+    if name == SPARK:
+        return _connect_spark(engine)
+    raise ConfigError(f"engine.name={name!r} is not supported; use '{DUCKDB}' or '{SPARK}'")
+
+
+def _connect_duckdb(engine: dict[str, Any]) -> ibis.BaseBackend:
     con = ibis.duckdb.connect()
+    con.raw_sql("SET enable_progress_bar = false")
     if engine.get("threads"):
         con.raw_sql(f"SET threads = {int(engine['threads'])}")
     if engine.get("memory_limit"):
@@ -24,18 +60,127 @@ def connect(engine: dict[str, Any]) -> ibis.BaseBackend:
     return con
 
 
+def _connect_spark(engine: dict[str, Any]) -> ibis.BaseBackend:
+    """A Spark session (local or cluster) wrapped by Ibis's pyspark backend."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:
+        raise ConfigError("engine.name=spark needs pyspark: pip install 'churnml[spark]'") from exc
+    builder = SparkSession.builder.master(str(engine.get("master", "local[*]")))
+    builder = builder.appName(str(engine.get("app_name", "churnml")))
+    for key, value in (engine.get("conf") or {}).items():
+        builder = builder.config(str(key), str(value))
+    session = builder.getOrCreate()
+    return ibis.pyspark.connect(session)
+
+
+def key_strategy(con: ibis.BaseBackend, customers: ir.Table) -> str:
+    """``hash`` keys on DuckDB when no two customers share a hash, else ``id`` keys.
+
+    See :mod:`churnml.features.inputs`; the check costs one pass over the customers.
+    """
+    from churnml.features.inputs import HASH_KEYS, ID_KEYS, customer_key
+
+    if con.name != DUCKDB:
+        return ID_KEYS
+    hashed = customer_key(customers, HASH_KEYS)
+    distinct = con.execute(customers.aggregate(ids=customers.customer_id.nunique(),
+                                               keys=hashed.nunique()))
+    if int(distinct["ids"].iloc[0]) != int(distinct["keys"].iloc[0]):
+        log.warning("two customer ids share a 64-bit hash: using text keys (slower)")
+        return ID_KEYS
+    return HASH_KEYS
+
+
 def load_tables(con: ibis.BaseBackend, folder: Path | str,
-                names: tuple[str, ...] = ("customers", "transactions", "events")) -> dict[str, ibis.Table]:
-    """Register canonical Parquet tables found in ``folder`` with the backend."""
+                names: tuple[str, ...] = FEATURE_TABLES) -> dict[str, ir.Table]:
+    """Register the canonical Parquet tables found in ``folder`` with the backend.
+
+    Parameters
+    ----------
+    names
+        Canonical table names; a table whose ``<name>.parquet`` is absent is skipped.
+    """
     tables = {}
     for name in names:
         path = Path(folder) / f"{name}.parquet"
         if path.is_file():
-            tables[name] = con.read_parquet(str(path), table_name=name)
+            tables[name] = con.read_parquet(str(path), table_name=f"{name}_{next(_names)}")
     return tables
 
 
-def snapshot_table(dates: list[pd.Timestamp]) -> ibis.Table:
+def timestamp(value: pd.Timestamp) -> ir.TimestampScalar:
+    """A naive timestamp literal (snapshot dates are naive UTC, like the data)."""
+    return ibis.literal(pd.Timestamp(value).as_unit("us").to_pydatetime(), type="timestamp")
+
+
+def snapshot_table(dates: Iterable[pd.Timestamp]) -> ir.Table:
     """An Ibis table of snapshot dates (column ``as_of``)."""
-    frame = pd.DataFrame({"as_of": pd.to_datetime(pd.Series(dates)).astype("datetime64[us]")})
+    frame = pd.DataFrame({"as_of": pd.to_datetime(pd.Series(list(dates))).astype("datetime64[us]")})
     return ibis.memtable(frame)
+
+
+@contextmanager
+def materialized(con: ibis.BaseBackend,
+                 tables: dict[str, ir.Table]) -> Iterator[dict[str, ir.Table]]:
+    """Compute ``tables`` once on the backend and yield them as stored tables.
+
+    Every snapshot then reads the stored result instead of recomputing it. DuckDB
+    gets temporary tables (dropped on exit); other backends use Ibis's ``cache``.
+    """
+    if con.name != DUCKDB:
+        cached = {name: table.cache() for name, table in tables.items()}
+        try:
+            yield cached
+        finally:
+            for table in cached.values():
+                table.release()
+        return
+    names = {name: f"churnml_{name}_{next(_names)}" for name in tables}
+    try:
+        yield {name: con.create_table(names[name], table, temp=True)
+               for name, table in tables.items()}
+    finally:
+        for stored in names.values():  # raw SQL: some sqlglot releases break Ibis's DROP
+            con.raw_sql(f'DROP TABLE IF EXISTS "temp"."main"."{stored}"')
+
+
+def literal_sql(con: ibis.BaseBackend, value: pd.Timestamp) -> str:
+    """How the backend's SQL spells the timestamp literal ``value``."""
+    sql = con.compile(timestamp(value).name("v"))
+    match = re.fullmatch(r"\s*SELECT\s+(.+?)\s+AS\s+\S+\s*", sql, flags=re.DOTALL)
+    if match is None:
+        raise RuntimeError(f"unexpected SQL for a literal: {sql!r}")
+    return match.group(1)
+
+
+def snapshot_runner(con: ibis.BaseBackend,
+                    query: SnapshotQuery) -> Callable[[pd.Timestamp], pa.Table]:
+    """Run ``query(date)`` for many dates, compiling it only once where possible.
+
+    Compiling a large Ibis expression to SQL takes longer than running it on a
+    small world, so on DuckDB the query is compiled once for :data:`SENTINEL` and
+    each date's SQL is that text with the date literal swapped in; other backends
+    compile per date.
+
+    Parameters
+    ----------
+    query
+        Builds the Ibis expression for a date; it must read the date only through
+        one timestamp literal and reference stored tables only (no in-memory tables).
+    """
+    if con.name != DUCKDB:
+        return lambda date: con.to_pyarrow(query(date))
+    template_expr = query(SENTINEL)
+    template = con.compile(template_expr)
+    schema = template_expr.schema().to_pyarrow()
+    marker = literal_sql(con, SENTINEL)
+    if marker not in template:
+        raise RuntimeError("the snapshot query does not carry its date as one literal")
+
+    def run(date: pd.Timestamp) -> pa.Table:
+        result = con.con.sql(template.replace(marker, literal_sql(con, date))).arrow()
+        table = result if isinstance(result, pa.Table) else result.read_all()
+        return table.cast(schema)
+
+    return run

@@ -1,18 +1,40 @@
-"""Stage ``features``: point-in-time features for every snapshot of the calendar."""
+"""Stage ``features``: point-in-time features for every snapshot of the calendar.
+
+Snapshots are computed one after the other on the configured engine (sharing the
+prepared inputs) and streamed into one Parquet file, so memory holds one snapshot
+at a time however long the calendar.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from churnml import calendar, io, snapshot
-from churnml.features import build_features, connect, load_tables
+from churnml.features import compute_features, connect, iter_features, load_tables
 
 log = logging.getLogger(__name__)
 PARAMS = ["features", "engine", "data.mode"]
+
+
+@dataclass(frozen=True)
+class WrittenFeatures:
+    """What :func:`write_features` wrote: rows, columns and snapshots of the file."""
+
+    path: Path
+    rows: int
+    columns: int
+    snapshots: int
+
+    def __len__(self) -> int:
+        return self.rows
 
 
 def data_window(interim_dir: Path) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -23,13 +45,37 @@ def data_window(interim_dir: Path) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 def compute(interim_dir: Path, dates: list[pd.Timestamp], features_cfg: dict[str, Any],
             engine_cfg: dict[str, Any]) -> pd.DataFrame:
-    """Run the feature expressions for ``dates`` on the configured engine."""
+    """Features for ``dates`` from the canonical tables in ``interim_dir``, as one frame."""
     con = connect(engine_cfg)
-    tables = load_tables(con, interim_dir)
-    return con.execute(build_features(tables, dates, features_cfg))
+    return compute_features(con, load_tables(con, interim_dir), dates, features_cfg)
 
 
-def run(interim_dir: Path, out_file: Path, params: dict[str, Any]) -> pd.DataFrame:
+def write_features(snapshots: Iterable[pa.Table], out_file: Path) -> WrittenFeatures:
+    """Stream snapshot tables into one Parquet file, atomically (one row group each).
+
+    Every snapshot must have the first snapshot's columns; types are cast to it.
+    """
+    rows = count = 0
+    schema: pa.Schema | None = None
+    with io.atomic_path(out_file) as tmp:
+        writer: pq.ParquetWriter | None = None
+        try:
+            for table in snapshots:
+                if writer is None:
+                    schema = table.schema
+                    writer = pq.ParquetWriter(tmp, schema, compression="zstd")
+                writer.write_table(table.select(schema.names).cast(schema))
+                rows, count = rows + table.num_rows, count + 1
+        finally:
+            if writer is not None:
+                writer.close()
+        if writer is None:
+            raise ValueError("no snapshots to write")
+    return WrittenFeatures(Path(out_file), rows, len(schema.names), count)
+
+
+def run(interim_dir: Path, out_file: Path,
+        params: dict[str, Any]) -> pd.DataFrame | WrittenFeatures:
     """Build features for the snapshot calendar and write them to ``out_file``."""
     start, end = data_window(interim_dir)
     if snapshot.is_snapshot(params["data"]):  # one date; features = customer attributes
@@ -40,8 +86,10 @@ def run(interim_dir: Path, out_file: Path, params: dict[str, Any]) -> pd.DataFra
         return frame
     snaps = params["features"]["snapshots"]
     dates = calendar.snapshot_dates(start, end, snaps["freq"], snaps["min_history_days"])
-    frame = compute(interim_dir, dates, params["features"], params["engine"])
-    io.write_parquet(frame, out_file)
-    log.info("features: %d rows x %d columns over %d snapshots (%s .. %s)", len(frame),
-             frame.shape[1], len(dates), dates[0].date(), dates[-1].date())
-    return frame
+    con = connect(params["engine"])
+    written = write_features(iter_features(con, load_tables(con, interim_dir), dates,
+                                           params["features"]), out_file)
+    log.info("features: %d rows x %d columns over %d snapshots (%s .. %s) on %s", written.rows,
+             written.columns, written.snapshots, dates[0].date(), dates[-1].date(),
+             params["engine"].get("name", "duckdb"))
+    return written

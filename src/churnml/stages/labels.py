@@ -1,4 +1,8 @@
-"""Stage ``labels``: attrition and win-back labels for every labelled snapshot."""
+"""Stage ``labels``: attrition and win-back labels for every labelled snapshot.
+
+The attrition definition and horizon come from ``labels`` (see :mod:`churnml.labels`);
+events are read for the ``cancellation`` definition.
+"""
 
 from __future__ import annotations
 
@@ -30,10 +34,11 @@ def run(interim_dir: Path, out_file: Path, params: dict[str, Any]) -> pd.DataFra
     dates = calendar.snapshot_dates(start, end, snaps["freq"], snaps["min_history_days"])
     dates = calendar.labelled(dates, end, cfg["horizon_days"])
     con = connect(params["engine"])
-    tables = load_tables(con, interim_dir, ("customers", "transactions"))
+    tables = load_tables(con, interim_dir, ("customers", "transactions", "events"))
     windows = con.execute(purchase_windows(tables["customers"], tables["transactions"], dates,
-                                           cfg["horizon_days"]))
-    labels = make_labels(windows, cfg["lapse_days"])
+                                           cfg["horizon_days"], events=tables.get("events"),
+                                           labels_cfg=cfg))
+    labels = make_labels(windows, cfg["lapse_days"], cfg)
     io.write_parquet(labels, out_file)
     rates = labels.groupby("status")[["attrition", "winback"]].mean().round(3).to_dict()
     log.info("labels: %d rows over %d snapshots; rates %s", len(labels), len(dates), rates)

@@ -1,0 +1,44 @@
+"""Static attributes: the customer grid of a snapshot, with tenure and attributes.
+
+Features
+--------
+tenure_days
+    Days since signup.
+<attribute>
+    Each column of ``categorical_attributes`` (text, kept as categories by the
+    model) and ``numeric_attributes`` (cast to float) found in the customers table;
+    configured attributes the data lacks are skipped.
+
+Only customers who signed up before the snapshot are in its grid. The grid also
+carries the region column as the helper ``_home`` (for regional rates).
+
+Required columns: customers ``key, customer_id, signup_date``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis.expr.types as ir
+
+from churnml.features.base import KEY, days_between
+
+
+def customer_grid(customers: ir.Table, as_of: ir.TimestampScalar, cfg: dict[str, Any]) -> ir.Table:
+    """``key, customer_id, as_of, tenure_days`` and the attributes, for customers before ``as_of``.
+
+    Parameters
+    ----------
+    customers
+        Keyed customers (:func:`churnml.features.inputs.keyed_customers`).
+    cfg
+        The ``features`` config section.
+    """
+    grid = customers.filter(customers.signup_date < as_of)
+    categorical = [c for c in cfg.get("categorical_attributes", []) if c in grid.columns]
+    numeric = {c: grid[c].cast("float64") for c in cfg.get("numeric_attributes", [])
+               if c in grid.columns}
+    region = cfg["incidents"].get("region_column")
+    home = {"_home": grid[region]} if region and region in grid.columns else {}
+    return grid.select(KEY, "customer_id", *categorical, as_of=as_of,
+                       tenure_days=days_between(as_of, grid.signup_date), **numeric, **home)

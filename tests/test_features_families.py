@@ -1,0 +1,253 @@
+"""Each feature family on tiny hand-built frames, with values worked out by hand."""
+
+from __future__ import annotations
+
+import ibis
+import numpy as np
+import pandas as pd
+import pytest
+
+from churnml.errors import ConfigError
+from churnml.features import build_features
+from tests.oracle_features import load_config
+
+T = pd.Timestamp("2024-07-01")
+
+
+def ts(text: str) -> pd.Timestamp:
+    return pd.Timestamp(text)
+
+
+def times(values: list) -> pd.Series:
+    return pd.Series(pd.to_datetime(pd.Series(values, dtype=object), format="mixed"),
+                     dtype="datetime64[us]")
+
+
+def customers(*ids: str, signup: str = "2023-01-01", **extra: list) -> pd.DataFrame:
+    frame = pd.DataFrame({"customer_id": list(ids),
+                          "signup_date": times([signup] * len(ids)),
+                          "region": ["north"] * len(ids), "plan": ["basic"] * len(ids),
+                          "channel": ["web"] * len(ids)})
+    return frame.assign(**extra)
+
+
+def purchases(rows: list[tuple], **extra: list) -> pd.DataFrame:
+    """Rows of ``(customer_id, ts, amount[, category])``."""
+    frame = pd.DataFrame({"customer_id": pd.Series([r[0] for r in rows], dtype="str"),
+                          "ts": times([r[1] for r in rows]),
+                          "amount": pd.Series([r[2] for r in rows], dtype="float64"),
+                          "category": pd.Series([r[3] if len(r) > 3 else "core" for r in rows],
+                                                dtype="str"),
+                          "is_return": pd.Series([r[2] < 0 for r in rows], dtype="bool")})
+    return frame.assign(**extra)
+
+
+def events(rows: list[tuple], **extra: list) -> pd.DataFrame:
+    """Rows of ``(customer_id, ts, event_type[, value])``."""
+    frame = pd.DataFrame({"customer_id": [r[0] for r in rows],
+                          "ts": times([r[1] for r in rows]),
+                          "event_type": [r[2] for r in rows],
+                          "value": [float(r[3]) if len(r) > 3 else np.nan for r in rows]})
+    return frame.assign(**extra)
+
+
+def features(tables: dict[str, pd.DataFrame], cfg: dict | None = None, dates=(T,),
+             families=None) -> pd.DataFrame:
+    cfg = cfg or load_config("features")
+    con = ibis.duckdb.connect()
+    expr = build_features({k: ibis.memtable(v) for k, v in tables.items()}, list(dates), cfg,
+                          **({"families": families} if families else {}))
+    return con.execute(expr).set_index("customer_id")
+
+
+# --- purchases: RFM and spend dynamics ---------------------------------------------------
+
+def test_windows_count_what_is_strictly_before_the_snapshot_and_inside_each_band() -> None:
+    tx = purchases([("A", "2024-06-30 23:59:59", 10), ("A", "2024-06-01", 20),  # [0,30)
+                    ("A", "2024-05-31 23:00", 40),                              # [30,60)
+                    ("A", "2024-07-01", 1000), ("A", "2024-08-01", 1000)])      # at/after t
+    row = features({"customers": customers("A"), "transactions": tx}).loc["A"]
+    assert (row["count_30d"], row["spend_30d"]) == (2, 30.0)
+    assert (row["count_prev_30d"], row["spend_prev_30d"]) == (1, 40.0)
+    assert row["frequency"] == 3 and row["monetary"] == 70.0
+    assert row["spend_ratio_30d"] == pytest.approx(0.75)
+    assert row["count_ratio_30d"] == pytest.approx(2.0)
+    assert row["recency_days"] == pytest.approx(1 / 86400)
+    assert row["avg_order_value"] == pytest.approx(70 / 3)
+
+
+def test_customers_without_purchases_get_zero_counts_and_null_ratios() -> None:
+    frame = features({"customers": customers("A", "B"),
+                      "transactions": purchases([("A", "2024-06-15", 5)])})
+    b = frame.loc["B"]
+    assert b["frequency"] == 0 and b["spend_90d"] == 0 and b["count_prev_180d"] == 0
+    assert np.isnan(b["recency_days"]) and np.isnan(b["spend_ratio_90d"])
+    assert np.isnan(b["spend_vs_baseline_30d"]) and np.isnan(b["spend_drop_30d"])
+    assert not any(c.startswith("_") for c in frame.columns)
+
+
+def test_spend_drop_compares_the_window_with_the_customers_own_baseline() -> None:
+    monthly = [("A", f"2023-{m:02d}-15", 30) for m in range(8, 13)]
+    monthly += [("A", "2024-01-15", 30), ("A", "2024-02-15", 30), ("A", "2024-06-20", 3)]
+    row = features({"customers": customers("A"), "transactions": purchases(monthly)}).loc["A"]
+    baseline = (5 * 30 + 2 * 30 + 3) / 360  # 2023-07-06 .. t: Aug-Dec, Jan, Feb, Jun
+    assert row["spend_vs_baseline_30d"] == pytest.approx((3 / 30) / baseline)
+    assert row["spend_drop_30d"] == 1
+    assert row["spend_drop_180d"] == 0 or row["spend_vs_baseline_180d"] >= 0.5
+
+
+def test_spend_trend_is_the_relative_least_squares_slope_of_monthly_bins() -> None:
+    # Bins of 30 days counted back from t: spend 60, 50, 40, 30, 20, 10 (newest first).
+    rows = [("A", T - pd.Timedelta(days=30 * i + 15), 60 - 10 * i) for i in range(6)]
+    row = features({"customers": customers("A"), "transactions": purchases(rows)}).loc["A"]
+    assert row["spend_trend_180d"] == pytest.approx(10 / 35)  # +10 per bin, mean bin 35
+
+
+# --- cadence -------------------------------------------------------------------------------
+
+def test_cadence_uses_gaps_between_purchase_days_and_overdue_against_them() -> None:
+    rows = [("A", "2024-04-01 09:00", 10), ("A", "2024-04-01 18:00", 10),  # one basket day
+            ("A", "2024-04-11", 10), ("A", "2024-05-01", 10), ("A", "2024-05-31", 10)]
+    row = features({"customers": customers("A"), "transactions": purchases(rows)}).loc["A"]
+    gaps = np.array([10.0, 20.0, 30.0])
+    assert row["purchase_days"] == 4
+    assert row["mean_gap_days"] == pytest.approx(gaps.mean())
+    assert row["gap_std_days"] == pytest.approx(gaps.std(ddof=1))
+    assert row["overdue_ratio"] == pytest.approx(31 / 20)
+    assert row["overdue_days"] == pytest.approx(11)
+
+
+# --- signals -------------------------------------------------------------------------------
+
+def test_switch_signals_and_spend_moving_to_substitutes() -> None:
+    tx = purchases([("A", "2023-12-01", 90, "core"), ("A", "2023-12-15", 10, "substitute"),
+                    ("A", "2024-06-01", 50, "core"), ("A", "2024-06-10", 50, "substitute")],
+                   discount=[0.0, 0.0, 0.0, 25.0])
+    ev = events([("A", "2024-06-20", "competitor_inquiry"), ("A", "2024-06-25", "price_comparison"),
+                 ("A", "2024-05-01", "port_out_request"), ("A", "2024-07-02", "cancel_page_visit")])
+    row = features({"customers": customers("A"), "transactions": tx, "events": ev}).loc["A"]
+    assert row["competitor_inquiry_30d"] == 1 and row["price_comparison_30d"] == 1
+    assert row["port_out_request_30d"] == 0 and row["port_out_request_90d"] == 1
+    assert row["switch_signals_30d"] == 2 and row["switch_signals_90d"] == 3
+    assert row["cancel_page_visit_90d"] == 0
+    assert row["days_since_switch_signal"] == pytest.approx(6)
+    assert row["substitute_share_90d"] == pytest.approx(0.5)
+    assert row["substitute_share_all"] == pytest.approx(60 / 200)
+    assert row["substitute_shift_90d"] == pytest.approx(0.2)
+    assert row["discount_rate_90d"] == pytest.approx(25 / 125)
+
+
+# --- experience ----------------------------------------------------------------------------
+
+def test_open_and_resolved_complaints_by_value_follow_up_and_age() -> None:
+    ev = events([("A", "2024-06-25", "complaint", 1),   # resolved on value, known only 07-09
+                 ("A", "2024-06-01", "complaint", 1),   # resolved on value (06-15 < t)
+                 ("A", "2024-06-05", "complaint", 0),   # resolved by the follow-up below
+                 ("A", "2024-06-06", "support_contact"),
+                 ("A", "2024-07-01", "support_contact"),  # at t: too late to count
+                 ("B", "2024-05-20", "complaint", 0),   # open: nothing resolved it
+                 ("B", "2023-10-01", "complaint", 0)])  # unresolved but too old to be open
+    frame = features({"customers": customers("A", "B"), "transactions": purchases([]),
+                      "events": ev})
+    assert frame["open_complaints"].to_dict() == {"A": 1, "B": 1}
+    assert frame.loc["A", "complaint_90d"] == 3
+    assert frame.loc["A", "resolved_complaints_90d"] == 2
+    assert frame.loc["A", "support_contact_90d"] == 1
+    assert frame.loc["A", "days_since_complaint"] == pytest.approx(6)
+
+
+def test_an_explicit_resolved_ts_column_is_used_when_present() -> None:
+    ev = events([("A", "2024-06-01", "complaint"), ("A", "2024-06-02", "complaint")],
+                resolved_ts=times(["2024-06-10", "2024-07-05"]))
+    row = features({"customers": customers("A"), "transactions": purchases([]),
+                    "events": ev}).loc["A"]
+    assert row["open_complaints"] == 1
+
+
+def test_returns_chargebacks_and_surveys() -> None:
+    tx = purchases([("A", "2024-06-01", 100), ("A", "2024-06-05", -30), ("A", "2023-01-10", -99)])
+    ev = events([("A", "2024-03-01", "survey_score", 9), ("A", "2024-06-01", "survey_score", 4),
+                 ("A", "2024-06-02", "chargeback"), ("A", "2024-06-03", "complaint", 0)],
+                severity=[np.nan, np.nan, np.nan, 3.0])
+    row = features({"customers": customers("A"), "transactions": tx, "events": ev}).loc["A"]
+    assert row["returns_90d"] == 1 and row["return_amount_90d"] == 30.0
+    assert row["return_rate_90d"] == pytest.approx(0.3)
+    assert row["frequency"] == 1  # returns are not purchases
+    assert row["chargeback_90d"] == 1
+    assert row["survey_score_last"] == 4 and row["survey_score_mean_365d"] == pytest.approx(6.5)
+    assert row["complaint_severity_max_90d"] == 3
+
+
+# --- incidents: shared-cause exposure --------------------------------------------------------
+
+def _incidents(rows: list[tuple]) -> pd.DataFrame:
+    """Rows of ``(incident_id, start, end, scope, region, product_id)``."""
+    return pd.DataFrame({
+        "incident_id": [r[0] for r in rows],
+        "start": times([r[1] for r in rows]),
+        "end": times([r[2] for r in rows]),
+        "scope": [r[3] for r in rows], "severity": [2.0] * len(rows),
+        "region": pd.Series([r[4] for r in rows], dtype="str"),
+        "product_id": pd.Series([r[5] for r in rows], dtype="str")})
+
+
+def test_exposure_follows_the_scope_rules_and_the_complaint_rate_counts_the_exposed() -> None:
+    people = customers("N1", "N2", "S1", "S2", "S3")
+    people["region"] = ["north", "north", "south", "south", "south"]
+    tx = purchases([("S1", "2024-06-05", 10), ("S2", "2024-06-07", 10), ("S3", "2024-05-01", 10)],
+                   product_id=["P1", "P2", "P1"])
+    ev = events([("N1", "2024-06-03", "complaint", 0), ("S1", "2024-06-08", "complaint", 0)],
+                incident_id=["R", "B"])
+    inc = _incidents([("R", "2024-06-01", "2024-06-05", "region", None, None),   # inferred: north
+                      ("B", "2024-06-01", None, "batch", None, "P1"),            # product P1
+                      ("F", "2024-07-02", None, "region", "south", None)])       # future
+    frame = features({"customers": people, "transactions": tx, "events": ev, "incidents": inc})
+    assert frame["incidents_exposed"].to_dict() == {"N1": 1, "N2": 1, "S1": 1, "S2": 0, "S3": 0}
+    assert frame.loc["N2", "incidents_silent_exposed"] == 1
+    assert frame.loc["N1", "incidents_silent_exposed"] == 0
+    assert frame.loc["N2", "incident_complaint_rate_max"] == pytest.approx(0.5)
+    assert frame.loc["S1", "incidents_open_exposed"] == 1
+    assert frame.loc["N1", "incidents_open_exposed"] == 0
+    assert np.isnan(frame.loc["S2", "incident_complaint_rate_max"])
+    assert frame.loc["N2", "days_since_incident"] == pytest.approx(30)
+    assert frame.loc["N1", "region_complaint_rate_30d"] == pytest.approx(0.5)
+
+
+def test_an_incident_stops_counting_linger_days_after_it_ends() -> None:
+    inc = _incidents([("X", "2024-01-01", "2024-02-01", "courier", None, None)])
+    tx = purchases([("A", "2024-01-10", 10)])
+    cfg = load_config("features")
+    early = features({"customers": customers("A"), "transactions": tx,
+                      "events": events([("A", "2023-12-01", "referral")]), "incidents": inc},
+                     cfg, dates=(ts("2024-04-01"), ts("2024-06-01")))
+    assert early["incidents_exposed"].tolist() == [1, 0]
+
+
+# --- attributes, assembly, configuration ----------------------------------------------------
+
+def test_grid_holds_customers_signed_up_before_the_snapshot_with_their_attributes() -> None:
+    people = pd.concat([customers("A", signup="2024-01-01"), customers("B", signup="2024-07-01")])
+    people["age"] = [41, 30]
+    cfg = {**load_config("features"), "numeric_attributes": ["age", "missing_column"]}
+    frame = features({"customers": people, "transactions": purchases([])}, cfg)
+    assert frame.index.tolist() == ["A"]
+    assert frame.loc["A", "tenure_days"] == pytest.approx(182)
+    assert frame.loc["A", "age"] == 41.0 and frame.loc["A", "region"] == "north"
+
+
+def test_families_can_be_chosen_and_purchases_is_required() -> None:
+    tables = {"customers": customers("A"), "transactions": purchases([("A", "2024-06-01", 5)])}
+    core = features(tables, families=("purchases",))
+    assert "spend_30d" in core and "mean_gap_days" not in core
+    with pytest.raises(ConfigError, match="purchases"):
+        features(tables, families=("cadence",))
+
+
+def test_config_errors_are_clear() -> None:
+    cfg = load_config("features")
+    clash = {**cfg, "signals": {**cfg["signals"], "event_types": ["complaint"]}}
+    tables = {"customers": customers("A"), "transactions": purchases([])}
+    with pytest.raises(ConfigError, match="both"):
+        features(tables, clash)
+    with pytest.raises(ConfigError, match="no snapshot dates"):
+        features(tables, cfg, dates=())
