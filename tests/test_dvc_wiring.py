@@ -23,7 +23,8 @@ def test_pipeline_has_the_design_stages(project_root):
 
 
 @pytest.mark.parametrize("name", ["ingest", "features", "labels", "segments",
-                                  "train_attrition", "train_winback", "evaluate", "score"])
+                                  "train_attrition", "train_winback", "train_uplift", "evaluate",
+                                  "score"])
 def test_stage_params_equal_what_the_stage_reads(project_root, name):
     stage = _stages(project_root)[name]
     command = shlex.split(stage["cmd"])

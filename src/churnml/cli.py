@@ -104,6 +104,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train_uplift(args: argparse.Namespace) -> int:
+    from churnml.stages import train_uplift
+    from churnml.stages.common import FEATURES_FILE, INTERIM_DIR, MODELS_DIR
+
+    train_uplift.run(INTERIM_DIR, FEATURES_FILE, MODELS_DIR, _params(args, train_uplift.PARAMS))
+    return 0
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from churnml.stages import evaluate
     from churnml.stages.common import FEATURES_FILE, LABELS_FILE, MODELS_DIR, REPORTS_DIR
@@ -167,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("segments", cmd_segments, "loyalty ladder, lifecycle, churn cause, shared-cause risk")
     p = add("train", cmd_train, "train the attrition or win-back model, log it to MLflow")
     p.add_argument("kind", choices=["attrition", "winback"])
+    add("train_uplift", cmd_train_uplift, "offer-response (uplift) models from campaign history")
     add("evaluate", cmd_evaluate, "test metrics vs baselines, plots, champion promotion")
     p = add("score", cmd_score, "score customers as of a date (the batch scoring job)")
     p.add_argument("--data", help="canonical tables folder (default data/interim)")

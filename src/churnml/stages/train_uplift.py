@@ -1,0 +1,89 @@
+"""Stage ``train_uplift``: offer-response (uplift) models from the campaign history.
+
+Reads ``data/interim`` (campaigns, transactions, the ingest manifest) and the feature
+snapshots ``data/features/features.parquet``; writes ``models/uplift/model.json`` (per
+arm LightGBM booster text, see :mod:`churnml.models.uplift`) and
+``models/uplift/metrics.json`` (validation Qini per arm and learner, rows per arm).
+Without a campaigns table, or in snapshot mode, it writes a model with no arms and the
+reason: the offer engine then uses the catalogue's priors for every offer.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from churnml import io, snapshot
+from churnml.models.uplift import UpliftModel
+from churnml.models.uplift_data import uplift_feature_columns, uplift_training_frame
+from churnml.models.uplift_fit import fit_uplift
+
+log = logging.getLogger(__name__)
+PARAMS = ["offers.uplift", "labels.horizon_days", "labels.lapse_days", "features", "engine",
+          "data.mode"]
+UPLIFT_DIR = "uplift"
+MODEL_FILE = "model.json"
+METRICS_FILE = "metrics.json"
+
+
+def model_path(models_dir: Path) -> Path:
+    """Where the uplift model JSON lives."""
+    return Path(models_dir) / UPLIFT_DIR / MODEL_FILE
+
+
+def load_model(models_dir: Path) -> UpliftModel | None:
+    """The trained uplift model, or None when there is none (priors apply)."""
+    path = model_path(models_dir)
+    if not path.is_file():
+        return None
+    model = UpliftModel.from_dict(io.read_json(path))
+    return model if model.arms else None
+
+
+def _no_history(models_dir: Path, reason: str) -> dict[str, Any]:
+    log.info("train_uplift: %s; every offer uses its prior", reason)
+    empty = UpliftModel([], {}, {}).to_dict() | {"skipped": reason}
+    io.write_json(empty, model_path(models_dir))
+    io.write_json({"skipped": reason}, model_path(models_dir).with_name(METRICS_FILE))
+    return {"skipped": reason}
+
+
+def compute_features(interim_dir: Path, params: dict[str, Any]):
+    """Features as of given days from the canonical tables (for stale campaign dates)."""
+    from churnml.stages.features import compute
+
+    def run(dates: list[pd.Timestamp]) -> pd.DataFrame:
+        log.info("train_uplift: computing features as of %d send days", len(dates))
+        return compute(interim_dir, dates, params["features"], params["engine"])
+
+    return run
+
+
+def run(interim_dir: Path, features_file: Path, models_dir: Path,
+        params: dict[str, Any]) -> dict[str, Any]:
+    """Build the uplift training rows, fit and select per arm, write the model."""
+    if snapshot.is_snapshot(params["data"]):
+        return _no_history(models_dir, "snapshot mode has no campaign history")
+    if not (interim_dir / "campaigns.parquet").is_file():
+        return _no_history(models_dir, "no campaigns table")
+    cfg, labels = params["offers"]["uplift"], params["labels"]
+    manifest = io.read_json(interim_dir / "manifest.json")
+    frame = uplift_training_frame(
+        io.read_parquet(interim_dir / "campaigns.parquet"),
+        io.read_parquet(interim_dir / "transactions.parquet"), io.read_parquet(features_file),
+        pd.Timestamp(manifest["data_end"]), int(labels["horizon_days"]),
+        cfg | {"lapse_days": int(labels["lapse_days"])},
+        compute=compute_features(interim_dir, params))
+    if frame.empty or frame["role"].nunique() < 2:
+        return _no_history(models_dir, "no campaign with a complete outcome horizon to "
+                           "train and validate on")
+    fit = fit_uplift(frame, uplift_feature_columns(frame), cfg)
+    io.write_json(fit.model.to_dict(), model_path(models_dir))
+    metrics = {"validation_qini": fit.validation, "rows": fit.rows,
+               "learners": {a: s["learner"] for a, s in fit.model.arms.items()}}
+    io.write_json(metrics, model_path(models_dir).with_name(METRICS_FILE))
+    log.info("train_uplift: arms %s, learners %s", sorted(fit.model.arms), metrics["learners"])
+    return metrics
