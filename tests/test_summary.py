@@ -159,3 +159,17 @@ def test_quick_look_banner():
     ("overdue by 1.5x the usual gap", "overdue by Nx the usual gap")])
 def test_reasons_are_counted_without_their_numbers(text, expected):
     assert normalise_reason(text) == expected
+
+
+def test_data_check_lists_a_few_changed_inputs_once_in_plain_words():
+    warned = [f"feature_{i}" for i in range(8)]
+    ctx = SummaryContext(**{**CTX.__dict__, "drift": {
+        "attrition": {"decision": "warn", "warned": warned},
+        "winback": {"decision": "warn", "warned": warned[:2]}}})
+    text = render(build_summary(scored_list(), ctx)).text("data-check")
+    assert "feature_0, feature_1, feature_2, feature_3, feature_4 and 3 more" in text
+    assert text.count("feature_0") == 1 and "manifest.json" in text
+    unchecked = SummaryContext(**{**CTX.__dict__, "drift": {
+        "attrition": {"decision": "unavailable"}}})
+    assert "could not be compared" in render(build_summary(scored_list(), unchecked)).text(
+        "data-check")

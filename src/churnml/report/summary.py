@@ -14,6 +14,7 @@ import pandas as pd
 from churnml.report import html
 from churnml.report.sections import SECTIONS, Section, SummaryContext
 
+MAX_LISTED_INPUTS = 5
 STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2em auto;
 max-width:960px;color:#1d2733;line-height:1.45;padding:0 1em}
@@ -55,8 +56,7 @@ def key_figures(scored: pd.DataFrame) -> str:
 
 def data_check(ctx: SummaryContext) -> str:
     """Plain-language result of the drift check, with the features that changed."""
-    warned = sorted({f"{kind}: {name}" for kind, report in ctx.drift.items()
-                     for name in report.get("warned", [])})
+    warned = sorted({name for report in ctx.drift.values() for name in report.get("warned", [])})
     unavailable = sorted(k for k, r in ctx.drift.items() if r.get("decision") == "unavailable")
     checked = [k for k, r in ctx.drift.items() if r.get("decision") != "unavailable"]
     parts = []
@@ -67,10 +67,13 @@ def data_check(ctx: SummaryContext) -> str:
         parts.append(html.paragraph("The customers scored in this run look like the customers "
                                     "the models learned from."))
     else:
+        shown = ", ".join(warned[:MAX_LISTED_INPUTS])
+        more = len(warned) - MAX_LISTED_INPUTS
+        shown += f" and {more} more" if more > 0 else ""
         parts.append(html.paragraph(
             "Some inputs differ from what the models learned from; the scores are still "
-            "usable, and the data team has been told. Inputs that changed: "
-            + ", ".join(warned) + "."))
+            f"usable, and the data team has been told. Inputs that changed: {shown} "
+            "(details in manifest.json)."))
     if unavailable:
         parts.append(html.paragraph("No training profile to compare with for: "
                                     + ", ".join(unavailable) + ".", "na"))
