@@ -1,0 +1,156 @@
+"""Budgeted offer allocation: the invariants (hypothesis) and the solvers on tiny cases."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from churnml.offers import (
+    NONE,
+    Solver,
+    choose_offers,
+    choose_offers_from_config,
+    holdout_draw,
+    load_catalogue,
+)
+from churnml.offers.knapsack import exact_choice, greedy_choice
+from tests.offer_frames import offers_config, scored_frame, uplift_frame
+
+CATALOGUE = load_catalogue(offers_config())
+FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _allocate(n: int, seed: int, budget: float, method: str, share: float = 0.1):
+    scored = scored_frame(n, seed)
+    uplift = uplift_frame(scored, CATALOGUE.ids, seed)
+    chosen = choose_offers(scored, uplift, CATALOGUE, budget, share, seed,
+                           solver=Solver(method=method))
+    return scored, chosen
+
+
+@FAST
+@given(n=st.integers(1, 40), seed=st.integers(0, 10_000), budget=st.floats(0, 300),
+       method=st.sampled_from(["greedy", "exact"]))
+def test_total_cost_never_exceeds_the_budget(n, seed, budget, method):
+    _, chosen = _allocate(n, seed, budget, method)
+    assert chosen["offer_cost"].sum() <= budget + 1e-9
+
+
+@FAST
+@given(n=st.integers(1, 40), seed=st.integers(0, 10_000), budget=st.floats(0, 1000),
+       method=st.sampled_from(["greedy", "exact"]))
+def test_toxic_and_terrorist_customers_never_get_a_costed_offer(n, seed, budget, method):
+    scored, chosen = _allocate(n, seed, budget, method)
+    bad = scored["ladder_rung"].isin(["toxic", "terrorist"]).to_numpy()
+    assert (chosen.loc[bad, "offer_cost"] == 0).all()
+    assert (chosen.loc[bad, "offer_id"] == NONE).all()  # no free offer is eligible for them
+
+
+@FAST
+@given(n=st.integers(0, 40), seed=st.integers(0, 10_000), budget=st.floats(0, 500))
+def test_every_row_has_exactly_one_offer_id_or_none(n, seed, budget):
+    scored, chosen = _allocate(n, seed, budget, "auto")
+    assert chosen["customer_id"].tolist() == scored["customer_id"].tolist()
+    assert chosen["offer_id"].notna().all()
+    assert set(chosen["offer_id"]) <= {*CATALOGUE.ids, NONE}
+    none = chosen["offer_id"] == NONE
+    assert (chosen.loc[none, ["expected_net_value", "offer_cost"]] == 0).all().all()
+    assert not chosen.loc[none, "holdout"].any()
+
+
+@FAST
+@given(n=st.integers(1, 40), seed=st.integers(0, 10_000), run_seed=st.integers(0, 10**9))
+def test_holdout_membership_is_identical_across_reruns(n, seed, run_seed):
+    scored = scored_frame(n, seed)
+    uplift = uplift_frame(scored, CATALOGUE.ids, seed)
+    runs = [choose_offers(scored.sample(frac=1.0, random_state=k), uplift, CATALOGUE, 500.0,
+                          0.3, run_seed).set_index("customer_id").sort_index()
+            for k in range(2)]
+    pd.testing.assert_frame_equal(runs[0], runs[1])
+
+
+def test_holdout_draw_depends_on_id_and_seed_only():
+    ids = pd.Series([f"C{i}" for i in range(2000)])
+    first = holdout_draw(ids, 7)
+    assert np.array_equal(first, holdout_draw(ids[::-1].reset_index(drop=True), 7)[::-1])
+    assert not np.array_equal(first, holdout_draw(ids, 8))
+    assert 0.45 < (first < 0.5).mean() < 0.55
+
+
+def test_holdout_share_of_recipients_is_about_the_configured_share():
+    _, chosen = _allocate(3000, 1, 1e9, "greedy", share=0.2)
+    sent = chosen["offer_id"] != NONE
+    assert 0.15 < chosen.loc[sent, "holdout"].mean() < 0.25
+
+
+def test_no_offer_is_chosen_when_none_pays():
+    scored = scored_frame(30)
+    uplift = uplift_frame(scored, CATALOGUE.ids, high=0.0).assign(uplift=0.0)
+    chosen = choose_offers(scored, uplift, CATALOGUE, 1000.0, 0.1, 0)
+    assert (chosen["offer_id"] == NONE).all()
+
+
+def test_best_net_offer_wins_without_a_budget_limit():
+    scored = scored_frame(1).assign(status="active", ladder_rung="client",
+                                    lifecycle_stage="retention", value=1000.0,
+                                    shared_cause_flag=False)
+    uplift = pd.DataFrame({"customer_id": "C00000", "offer_id": ["price_match", "double_points"],
+                           "uplift": [0.10, 0.05]})
+    chosen = choose_offers(scored, uplift, CATALOGUE, 1e6, 0.0, 0)
+    assert chosen.loc[0, "offer_id"] == "price_match"
+    assert chosen.loc[0, "expected_net_value"] == pytest.approx(0.10 * 1000 - 6.0)
+
+
+def test_priors_fill_offers_without_a_model():
+    scored = scored_frame(200, 3)
+    chosen = choose_offers(scored, None, CATALOGUE, 1e6, 0.0, 0)
+    assert (chosen["offer_id"] != NONE).any()
+
+
+def test_per_offer_caps_hold():
+    scored = scored_frame(300, 2)
+    uplift = uplift_frame(scored, CATALOGUE.ids, 2)
+    for method in ("greedy", "exact"):
+        chosen = choose_offers(scored, uplift, CATALOGUE, 1e6, 0.0, 0,
+                               solver=Solver(method=method), caps={"price_match": 3})
+        assert (chosen["offer_id"] == "price_match").sum() <= 3
+
+
+def test_config_entry_point_reads_budget_and_holdouts():
+    cfg = offers_config() | {"budget": 50.0}
+    chosen = choose_offers_from_config(scored_frame(100), None, cfg)
+    assert chosen["offer_cost"].sum() <= 50.0
+
+
+def _brute_force(net, cost, usable, budget):
+    best = 0.0
+    options = [[-1, *np.flatnonzero(row)] for row in usable]
+    for pick in itertools.product(*options):
+        spend = sum(cost[o] for o in pick if o >= 0)
+        if spend <= budget:
+            best = max(best, sum(net[i, o] for i, o in enumerate(pick) if o >= 0))
+    return best
+
+
+@FAST
+@given(seed=st.integers(0, 10_000), budget=st.floats(0, 30))
+def test_exact_is_optimal_and_greedy_is_close(seed, budget):
+    rng = np.random.default_rng(seed)
+    net = rng.uniform(-2, 10, (5, 3))
+    cost = np.array([2.0, 5.0, 9.0])
+    usable = (net > 0) & (rng.random((5, 3)) < 0.8)
+    optimum = _brute_force(net, cost, usable, budget)
+
+    def total(chosen):
+        return sum(net[i, o] for i, o in enumerate(chosen) if o >= 0)
+
+    exact = exact_choice(net, cost, usable, budget)
+    greedy = greedy_choice(net, cost, usable, budget)
+    assert total(exact) == pytest.approx(optimum, abs=1e-6)
+    assert total(greedy) <= optimum + 1e-9
+    assert total(greedy) >= optimum - net.max()  # within one option of the optimum
