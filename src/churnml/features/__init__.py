@@ -8,9 +8,15 @@ prepares what every snapshot shares, ``runner`` executes a calendar, ``engine`` 
 to the backend and ``hooks`` runs pandas post-steps such as BG/NBD. See docs/features.md.
 """
 
-from churnml.features.core import FEATURE_KEY, build_features, feature_columns, snapshot_features
+from churnml.features.core import (
+    CORE_FAMILIES,
+    FEATURE_KEY,
+    build_features,
+    feature_columns,
+    snapshot_features,
+)
 from churnml.features.engine import connect, load_tables
 from churnml.features.runner import compute_features, iter_features
 
-__all__ = ["FEATURE_KEY", "build_features", "compute_features", "connect", "feature_columns",
-           "iter_features", "load_tables", "snapshot_features"]
+__all__ = ["CORE_FAMILIES", "FEATURE_KEY", "build_features", "compute_features", "connect",
+           "feature_columns", "iter_features", "load_tables", "snapshot_features"]

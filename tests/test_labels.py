@@ -1,0 +1,113 @@
+"""Attrition and win-back labels: definitions, horizon, and no look-back leakage."""
+
+from __future__ import annotations
+
+import ibis
+import numpy as np
+import pandas as pd
+import pytest
+
+from churnml.errors import ConfigError
+from churnml.labels import ACTIVE, LAPSED, customer_status, make_labels, purchase_windows
+
+T = pd.Timestamp("2024-07-01")
+HORIZON = 90
+
+
+def frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
+    out = pd.DataFrame(rows, columns=columns)
+    for column in ("ts", "signup_date"):
+        if column in out:
+            out[column] = pd.to_datetime(out[column]).astype("datetime64[us]")
+    return out
+
+
+CUSTOMERS = frame([("active_leaver", "2022-01-01"), ("active_stayer", "2022-01-01"),
+                   ("lapsed_returner", "2022-01-01"), ("lapsed_gone", "2022-01-01"),
+                   ("newcomer", "2024-06-20"), ("future", "2024-07-02")],
+                  ["customer_id", "signup_date"])
+TX = frame([("active_leaver", "2024-06-15", 50.0, False),
+            ("active_leaver", "2024-09-29", 50.0, False),       # at t + horizon: outside
+            ("active_stayer", "2024-06-15", 50.0, False),
+            ("active_stayer", "2024-07-01", 5.0, False),        # at t: inside the horizon
+            ("lapsed_returner", "2023-12-01", 20.0, False),
+            ("lapsed_returner", "2024-08-01", 20.0, False),
+            ("lapsed_gone", "2023-12-01", 20.0, False),
+            ("lapsed_gone", "2024-08-01", -20.0, True)],         # a return is no comeback
+           ["customer_id", "ts", "amount", "is_return"])
+
+
+def windows(tx: pd.DataFrame = TX, events: pd.DataFrame | None = None,
+            labels_cfg: dict | None = None, dates: tuple = (T,)) -> pd.DataFrame:
+    con = ibis.duckdb.connect()
+    expr = purchase_windows(ibis.memtable(CUSTOMERS), ibis.memtable(tx), list(dates), HORIZON,
+                            events=None if events is None else ibis.memtable(events),
+                            labels_cfg=labels_cfg)
+    return con.execute(expr)
+
+
+def labels(definition, tx: pd.DataFrame = TX, events: pd.DataFrame | None = None,
+           **extra) -> pd.DataFrame:
+    cfg = {"horizon_days": HORIZON, "lapse_days": 90,
+           "attrition": {"definition": definition, **extra}}
+    return make_labels(windows(tx, events, cfg), 90, cfg).set_index("customer_id")
+
+
+def test_status_is_active_for_recent_buyers_and_newcomers() -> None:
+    status = customer_status(pd.Series([10.0, 120.0, np.nan, np.nan]),
+                             pd.Series([400.0, 400.0, 30.0, 400.0]), 90)
+    assert status.tolist() == [ACTIVE, LAPSED, ACTIVE, LAPSED]
+
+
+def test_no_purchase_attrition_and_winback_look_only_at_the_horizon() -> None:
+    out = labels("no_purchase")
+    assert "future" not in out.index
+    assert out.loc["active_leaver", "attrition"] == 1
+    assert out.loc["active_stayer", "attrition"] == 0
+    assert out.loc["newcomer", "attrition"] == 1 and out.loc["newcomer", "status"] == ACTIVE
+    assert out.loc["lapsed_returner", "winback"] == 1
+    assert out.loc["lapsed_gone", "winback"] == 0
+    assert out.loc[out["status"] == ACTIVE, "winback"].isna().all()
+    assert out.loc[out["status"] == LAPSED, "attrition"].isna().all()
+
+
+def test_spend_drop_compares_horizon_spend_with_the_scaled_baseline() -> None:
+    tx = pd.concat([TX, frame([("active_stayer", f"2024-{m:02d}-10", 100.0, False)
+                               for m in range(1, 7)], list(TX.columns))], ignore_index=True)
+    out = labels("spend_drop", tx, spend_fraction=0.3, baseline_days=360)
+    # active_stayer: baseline 650 over 360 days -> 162.5 per horizon; spent 5 < 0.3 x 162.5
+    assert out.loc["active_stayer", "attrition"] == 1
+    # newcomer: no baseline, so no purchase in the horizon decides
+    assert out.loc["newcomer", "attrition"] == 1
+    generous = labels("spend_drop", tx, spend_fraction=0.01, baseline_days=360)
+    assert generous.loc["active_stayer", "attrition"] == 0
+
+
+def test_cancellation_attrition_reads_cancellation_events_in_the_horizon() -> None:
+    events = frame([("active_stayer", "2024-08-01", "cancellation"),
+                    ("active_leaver", "2024-06-01", "cancellation")],   # before t: not counted
+                   ["customer_id", "ts", "event_type"])
+    out = labels(["cancellation"], events=events)
+    assert out.loc["active_stayer", "attrition"] == 1
+    assert out.loc["active_leaver", "attrition"] == 0
+    either = labels(["no_purchase", "cancellation"], events=events)
+    assert either.loc["active_leaver", "attrition"] == 1
+    with pytest.raises(ConfigError, match="needs the events"):
+        labels(["cancellation"])
+
+
+def test_rows_after_the_horizon_change_nothing_and_before_it_change_no_outcome() -> None:
+    base = windows()
+    late = pd.concat([TX, frame([("active_leaver", "2024-10-01", 99.0, False)],
+                                list(TX.columns))], ignore_index=True)
+    pd.testing.assert_frame_equal(windows(late), base)
+    early = pd.concat([TX, frame([("active_leaver", "2024-06-30", 99.0, False)],
+                                 list(TX.columns))], ignore_index=True)
+    moved = windows(early).set_index("customer_id")
+    assert moved.loc["active_leaver", "purchases_in_horizon"] == 0
+    assert moved.loc["active_leaver", "recency_days"] == pytest.approx(1.0)
+
+
+def test_unknown_definition_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="choose from"):
+        labels("vibes")
