@@ -72,14 +72,18 @@ def rank_problems(score: pd.Series, percentile: pd.Series) -> list[str]:
     found = []
     if not (score.isna() == percentile.isna()).all():
         found.append("risk_percentile is missing where p_attrition is not (or vice versa)")
-    both = pd.DataFrame({"s": score, "p": percentile}).dropna().sort_values(["s", "p"])
-    if both.empty:
+    both = score.notna().to_numpy() & percentile.notna().to_numpy()
+    s = score.to_numpy(dtype=float, na_value=np.nan)[both]
+    p = percentile.to_numpy(dtype=float, na_value=np.nan)[both]
+    if s.size == 0:
         return found
-    if not both["p"].between(0.0, 100.0).all():
+    if not ((p >= 0.0) & (p <= 100.0)).all():
         found.append("risk_percentile outside [0, 100]")
-    if not both["p"].is_monotonic_increasing:
+    order = np.lexsort((p, s))  # by score, then percentile
+    s, p = s[order], p[order]
+    if (np.diff(p) < 0).any():
         found.append("risk_percentile falls while p_attrition rises")
-    if (both.groupby("s")["p"].nunique() > 1).any():
+    if ((np.diff(s) == 0) & (np.diff(p) != 0)).any():
         found.append("equal p_attrition with different risk_percentile")
     return found
 
