@@ -281,38 +281,9 @@ def random_world(seed: int, n_customers: int, n_tx: int, n_events: int, n_incide
             "incidents": incidents}
 
 
-# --- compiled-once harness: many small worlds through the same feature SQL -------------
-
 def load_config(section: str) -> dict[str, Any]:
     """A config group's default file (``conf/<section>/default.yaml``) as a dict."""
     import yaml
 
     path = Path(__file__).resolve().parents[1] / "conf" / section / "default.yaml"
     return yaml.safe_load(path.read_text(encoding="utf-8"))
-
-
-class FeatureHarness:
-    """Compile the Ibis features for fixed dates once; run them on many worlds.
-
-    Hypothesis tries dozens of worlds; compiling the (large) feature expression
-    once and swapping the registered tables keeps each example fast.
-    """
-
-    def __init__(self, dates: list[pd.Timestamp], cfg: dict[str, Any],
-                 template: dict[str, pd.DataFrame]) -> None:
-        import ibis
-
-        from churnml.features import build_features
-
-        self.con = ibis.duckdb.connect()
-        self.names = list(template)
-        for name, frame in template.items():
-            self.con.con.register(name, frame)
-        tables = {name: self.con.table(name) for name in self.names}
-        self.sql = self.con.compile(build_features(tables, dates, cfg))
-
-    def run(self, world: dict[str, pd.DataFrame]) -> pd.DataFrame:
-        """The features of ``world`` (same table names and columns as the template)."""
-        for name in self.names:
-            self.con.con.register(name, world[name])
-        return self.con.con.sql(self.sql).df()
