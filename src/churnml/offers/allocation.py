@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from churnml.offers.catalogue import NONE, Catalogue, eligibility, load_catalogue, prior_uplift
+from churnml.offers.catalogue import NONE, Catalogue, eligibility, load_catalogue, prior_matrix
 from churnml.offers.knapsack import NO_OFFER, exact_choice, greedy_choice
 
 log = logging.getLogger(__name__)
@@ -49,22 +49,21 @@ def uplift_matrix(customers: pd.DataFrame, uplift: pd.DataFrame | None,
     Parameters
     ----------
     customers
-        ``customer_id`` plus what :func:`~churnml.offers.catalogue.prior_uplift` reads.
+        ``customer_id`` plus what :func:`~churnml.offers.catalogue.prior_matrix` reads.
     uplift
         ``customer_id, offer_id, uplift`` (long format) or None; offers not in the
         catalogue are ignored.
     """
-    prior = prior_uplift(catalogue, customers)
-    if uplift is not None and len(uplift):
-        given = uplift[["customer_id", "offer_id", "uplift"]].astype(
-            {"customer_id": str, "offer_id": str})
-        given = given.dropna(subset=["uplift"]).drop_duplicates(["customer_id", "offer_id"])
-        prior = prior.merge(given, on=["customer_id", "offer_id"], how="left",
-                            suffixes=("_prior", ""))
-        prior["uplift"] = prior["uplift"].fillna(prior.pop("uplift_prior"))
-    wide = prior.pivot(index="customer_id", columns="offer_id", values="uplift")
-    ids = customers["customer_id"].astype(str)
-    return wide.reindex(index=ids, columns=catalogue.ids).to_numpy(dtype=float)
+    matrix = prior_matrix(catalogue, customers)
+    if uplift is None or not len(uplift):
+        return matrix
+    rows = pd.Index(customers["customer_id"].astype(str)).get_indexer(
+        uplift["customer_id"].astype(str))
+    cols = pd.Index(catalogue.ids).get_indexer(uplift["offer_id"].astype(str))
+    values = pd.to_numeric(uplift["uplift"], errors="coerce").to_numpy(float)
+    given = (rows >= 0) & (cols >= 0) & ~np.isnan(values)
+    matrix[rows[given], cols[given]] = values[given]
+    return matrix
 
 
 def net_value(uplift: np.ndarray, value: pd.Series, costs: np.ndarray) -> np.ndarray:

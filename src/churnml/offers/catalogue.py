@@ -154,31 +154,34 @@ def eligibility(catalogue: Catalogue, customers: pd.DataFrame) -> np.ndarray:
     return np.column_stack(columns) if columns else np.zeros((len(customers), 0), dtype=bool)
 
 
-def prior_uplift(catalogue: Catalogue, customers: pd.DataFrame) -> pd.DataFrame:
-    """Uplift from the catalogue's priors, customers × offers (long format).
+def prior_matrix(catalogue: Catalogue, customers: pd.DataFrame) -> np.ndarray:
+    """Uplift from the catalogue's priors, customers × offers (catalogue order).
 
     Active customers: ``rescue × p_attrition``; lapsed: ``return[churn_cause]`` (else
-    ``return.default``).
+    ``return.default``). Reads ``status, p_attrition, churn_cause``.
+    """
+    lapsed = (_column(customers, "status").astype("string") == LAPSED).fillna(False).to_numpy(bool)
+    risk = pd.to_numeric(_column(customers, "p_attrition"), errors="coerce").fillna(0.0)
+    cause = _column(customers, "churn_cause").astype("string")
+    out = np.zeros((len(customers), len(catalogue.offers)))
+    for j, offer in enumerate(catalogue.offers):
+        default = float(offer.prior_return.get("default", 0.0))
+        back = cause.map(dict(offer.prior_return)).astype("Float64").fillna(default)
+        rescue = offer.prior_rescue * risk.to_numpy(float)
+        out[:, j] = np.where(lapsed, back.to_numpy(float), rescue)
+    return out
+
+
+def prior_uplift(catalogue: Catalogue, customers: pd.DataFrame) -> pd.DataFrame:
+    """:func:`prior_matrix` in long format: ``customer_id, offer_id, uplift``.
 
     Parameters
     ----------
     customers
         ``customer_id, status, p_attrition, churn_cause``.
-
-    Returns
-    -------
-    DataFrame
-        ``customer_id, offer_id, uplift``.
     """
-    lapsed = (_column(customers, "status").astype("string") == LAPSED).fillna(False).to_numpy(bool)
-    risk = pd.to_numeric(_column(customers, "p_attrition"), errors="coerce").fillna(0.0)
-    cause = _column(customers, "churn_cause").astype("string").fillna("")
-    parts = []
-    for offer in catalogue.offers:
-        back = cause.map(lambda c, o=offer: o.prior_return.get(c, o.prior_return.get("default", 0)))
-        uplift = np.where(lapsed, back.to_numpy(float), offer.prior_rescue * risk.to_numpy(float))
-        parts.append(pd.DataFrame({"customer_id": customers["customer_id"].astype(str).to_numpy(),
-                                   "offer_id": offer.offer_id, "uplift": uplift}))
-    if not parts:
-        return pd.DataFrame({"customer_id": [], "offer_id": [], "uplift": []})
-    return pd.concat(parts, ignore_index=True)
+    matrix = prior_matrix(catalogue, customers)
+    ids = customers["customer_id"].astype(str).to_numpy()
+    return pd.DataFrame({"customer_id": np.repeat(ids, len(catalogue.ids)),
+                         "offer_id": np.tile(np.asarray(catalogue.ids, dtype=object), len(ids)),
+                         "uplift": matrix.ravel()})
