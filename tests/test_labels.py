@@ -111,3 +111,9 @@ def test_rows_after_the_horizon_change_nothing_and_before_it_change_no_outcome()
 def test_unknown_definition_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="choose from"):
         labels("vibes")
+
+
+def test_spend_drop_needs_its_settings() -> None:
+    with pytest.raises(ConfigError, match="spend_fraction"):
+        make_labels(windows(), 90, {"horizon_days": HORIZON,
+                                    "attrition": {"definition": "spend_drop"}})

@@ -37,8 +37,8 @@ from churnml.features.engine import timestamp
 ACTIVE, LAPSED = "active", "lapsed"
 LABEL_COLUMNS = [*FEATURE_KEY, "status", "attrition", "winback"]
 DEFINITIONS = ("no_purchase", "spend_drop", "cancellation")
-DEFAULT_ATTRITION = {"definition": "no_purchase", "spend_fraction": 0.3, "baseline_days": 360,
-                     "cancellation_event": "cancellation"}
+DEFAULT_ATTRITION = {"definition": "no_purchase", "cancellation_event": "cancellation"}
+NEEDS = {"spend_drop": ("spend_fraction", "baseline_days")}
 
 
 def customer_status(recency_days: pd.Series, tenure_days: pd.Series, lapse_days: int) -> pd.Series:
@@ -64,6 +64,10 @@ def attrition_settings(labels_cfg: Mapping[str, Any] | None) -> dict[str, Any]:
     unknown = sorted(set(names) - set(DEFINITIONS))
     if unknown or not names:
         raise ConfigError(f"labels.attrition.definition {names}: choose from {list(DEFINITIONS)}")
+    missing = [f"labels.attrition.{key}" for name in names for key in NEEDS.get(name, ())
+               if key not in cfg]
+    if missing:
+        raise ConfigError(f"labels.attrition.definition {names} needs {missing}")
     return {**cfg, "definition": names}
 
 
@@ -131,8 +135,9 @@ def purchase_windows(customers: ir.Table, transactions: ir.Table, dates: list[pd
     elif "cancellation" in settings["definition"]:
         raise ConfigError("labels.attrition.definition 'cancellation' needs the events table")
     grid = customers.select("customer_id", "signup_date")
-    parts = [_snapshot_windows(grid, purchases, cancels, d, horizon_days,
-                               int(settings["baseline_days"])) for d in dates]
+    baseline = int(settings.get("baseline_days", horizon_days))  # only spend_drop reads it
+    parts = [_snapshot_windows(grid, purchases, cancels, d, horizon_days, baseline)
+             for d in dates]
     return ibis.union(*parts).order_by(FEATURE_KEY) if len(parts) > 1 else parts[0]
 
 
