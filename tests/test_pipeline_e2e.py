@@ -59,6 +59,18 @@ def test_pipeline_writes_scored_list_for_every_customer(project):
     assert not {"name", "email", "phone"} & set(scored.columns)
 
 
+def test_scored_list_explains_segments_and_offers(project):
+    scored = pd.read_parquet(project / "data/scored/scored_customers.parquet")
+    for column in ("ladder_rung", "lifecycle_stage", "churn_cause", "reason_1", "offer_id",
+                   "expected_net_value", "holdout"):
+        assert column in scored.columns, column
+    assert scored["offer_id"].notna().all() and scored["ladder_rung"].notna().all()
+    at_risk = scored[scored["risk_band"] == "high"]
+    assert at_risk["reason_1"].notna().mean() > 0.5
+    no_spend = scored["ladder_rung"].isin(["terrorist", "toxic"])
+    assert (scored.loc[no_spend, "offer_id"] == "none").all()
+
+
 def test_metrics_and_plots_exist(project):
     out = _run(["dvc", "metrics", "show", "--json"], project)
     assert "roc_auc" in out

@@ -24,15 +24,15 @@ from churnml.models import ChurnClassifier
 from churnml.progress import Steps
 from churnml.report import build_summary, context_from
 from churnml.scoring import score_customers
-from churnml.stages import score_inputs
-from churnml.stages.common import model_file
+from churnml.stages import score_enrich, score_inputs
+from churnml.stages.common import MODELS_DIR, model_file
 from churnml.stages.features import data_window
 from churnml.stages.score_inputs import Subset
 from churnml.stages.score_outputs import exclusive, publish, sweep
 
 log = logging.getLogger(__name__)
 PARAMS = ["score", "features", "engine", "labels.lapse_days", "tracking", "data.mode",
-          "data.snapshot"]
+          "data.snapshot", *score_enrich.PARAMS]
 REGISTRY_PREFIX = "models:/"
 STEPS = ("load models", "features", "drift check", "score", "check output", "summary", "write")
 Scorer = Callable[[pd.DataFrame], pd.DataFrame]
@@ -116,16 +116,25 @@ def rows_by_model(features: pd.DataFrame, params: dict[str, Any]) -> dict[str, p
 
 
 def make_scorer(models: dict[str, ChurnClassifier], versions: dict[str, str],
-                params: dict[str, Any], data_dir: Path) -> Scorer:
-    """The function that turns the feature frame into the scored list in this mode."""
+                params: dict[str, Any], data_dir: Path,
+                models_dir: Path = MODELS_DIR) -> Scorer:
+    """The function that turns the feature frame into the scored list in this mode.
+
+    In event-log mode the list gets segments, reason codes and offers
+    (:mod:`churnml.stages.score_enrich`); ``models_dir`` holds the uplift models.
+    """
     cfg = params["score"]
     if snapshot.is_snapshot(params["data"]):
         customers = io.read_parquet(data_dir / "customers.parquet")
         return lambda f: snapshot.snapshot_scored(f, customers, models["attrition"], cfg,
                                                   params["data"]["snapshot"], versions)
-    return lambda f: score_customers(f, models["attrition"], models["winback"],
-                                     lapse_days=int(params["labels"]["lapse_days"]), cfg=cfg,
-                                     versions=versions)
+    def scorer(features: pd.DataFrame) -> pd.DataFrame:
+        scored = score_customers(features, models["attrition"], models["winback"],
+                                 lapse_days=int(params["labels"]["lapse_days"]), cfg=cfg,
+                                 versions=versions)
+        return score_enrich.enrich(scored, features, models, params, data_dir, models_dir)
+
+    return scorer
 
 
 def score_and_write(features: pd.DataFrame, scorer: Scorer, profiles: dict[str, Any],
@@ -190,6 +199,8 @@ def run(data_dir: Path, model: str, as_of: str | None, out_dir: Path,
             features, total = score_inputs.features_for(data_dir, date, params, subset)
         fields = {"inputs": score_inputs.input_hashes(data_dir),
                   "subset": subset.describe(len(features), total)}
-        return score_and_write(features, make_scorer(models, versions, params, data_dir),
+        models_dir = MODELS_DIR if model.startswith(REGISTRY_PREFIX) else Path(model)
+        scorer = make_scorer(models, versions, params, data_dir, models_dir)
+        return score_and_write(features, scorer,
                                profiles, out_dir, params, as_of=date.isoformat(),
                                versions=versions, steps=steps, manifest_fields=fields)

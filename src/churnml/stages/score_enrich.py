@@ -1,0 +1,87 @@
+"""Scored list, part two: segments, reason codes and offers (event-log mode).
+
+Adds to the output of :func:`churnml.scoring.score_customers`: ``ladder_rung``,
+``lifecycle_stage``, ``churn_cause`` and the shared-cause columns (from
+:mod:`churnml.segments`), ``reason_1..3`` (from each model's own feature
+contributions, :mod:`churnml.explain`) and ``offer_id, expected_net_value, holdout``
+(from :mod:`churnml.offers`, with uplift models from ``models/uplift`` when trained,
+else the catalogue's priors).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from churnml import io
+from churnml.explain import reason_codes
+from churnml.models import ChurnClassifier
+from churnml.models.uplift import predict_uplift
+from churnml.offers.allocation import choose_offers_from_config
+from churnml.segments import segment_snapshot
+from churnml.stages.features import data_window
+from churnml.stages.train_uplift import load_model as load_uplift_model
+
+log = logging.getLogger(__name__)
+PARAMS = ["segments", "reasons", "offers"]
+SEGMENT_TABLES = ("customers", "transactions", "events", "incidents")
+SEGMENT_COLUMNS = ["ladder_rung", "lifecycle_stage", "churn_cause", "shared_cause_outreach",
+                   "shared_cause_incident", "shared_cause_complaint_rate"]
+OFFER_COLUMNS = ["offer_id", "expected_net_value", "holdout"]
+
+
+def segments_for(data_dir: Path, as_of: pd.Timestamp, params: dict[str, Any]) -> pd.DataFrame:
+    """Segments of every customer as of ``as_of`` from the canonical tables."""
+    tables = {name: io.read_parquet(data_dir / f"{name}.parquet") for name in SEGMENT_TABLES
+              if (data_dir / f"{name}.parquet").is_file()}
+    start = data_window(data_dir)[0]
+    seg = segment_snapshot(tables, as_of, params["segments"], int(params["labels"]["lapse_days"]),
+                           start)
+    return seg[["customer_id", *[c for c in SEGMENT_COLUMNS if c in seg.columns]]]
+
+
+def reasons_for(scored: pd.DataFrame, features: pd.DataFrame, segments: pd.DataFrame,
+                models: dict[str, ChurnClassifier], reasons_cfg: dict[str, Any]) -> pd.DataFrame:
+    """``reason_1..k`` per customer from the model that scored them."""
+    by_id = features.set_index("customer_id")
+    context = segments.set_index("customer_id")
+    parts = []
+    for kind, prob in (("attrition", "p_attrition"), ("winback", "p_winback")):
+        ids = scored.loc[scored[prob].notna(), "customer_id"]
+        if ids.empty or kind not in models:
+            continue
+        model = models[kind]
+        X = by_id.loc[ids, list(model.feature_names_in_)]
+        parts.append(reason_codes(model, X, reasons_cfg["templates"],
+                                  top_k=int(reasons_cfg["top_k"]),
+                                  context=context.reindex(X.index),
+                                  min_contribution=float(reasons_cfg["min_contribution"])))
+    reasons = pd.concat(parts) if parts else pd.DataFrame(index=pd.Index([], name="customer_id"))
+    return reasons.rename_axis("customer_id").reset_index()
+
+
+def offers_for(scored: pd.DataFrame, features: pd.DataFrame, models_dir: Path,
+               offers_cfg: dict[str, Any]) -> pd.DataFrame:
+    """The chosen offer per customer under the budget (``none`` for no offer)."""
+    uplift_model = load_uplift_model(models_dir)
+    ids = features["customer_id"].isin(scored["customer_id"])
+    uplift = predict_uplift(uplift_model, features.loc[ids]) if uplift_model else None
+    chosen = choose_offers_from_config(scored, uplift, offers_cfg)
+    return chosen[["customer_id", *OFFER_COLUMNS]]
+
+
+def enrich(scored: pd.DataFrame, features: pd.DataFrame, models: dict[str, ChurnClassifier],
+           params: dict[str, Any], data_dir: Path, models_dir: Path) -> pd.DataFrame:
+    """The scored list with segments, reasons and offers, one row per customer."""
+    as_of = pd.Timestamp(scored["as_of"].iloc[0])
+    segments = segments_for(data_dir, as_of, params)
+    out = scored.merge(segments, on="customer_id", how="left", validate="one_to_one")
+    reasons = reasons_for(out, features, segments, models, params["reasons"])
+    out = out.merge(reasons, on="customer_id", how="left", validate="one_to_one")
+    offers = offers_for(out, features, models_dir, params["offers"])
+    out = out.merge(offers, on="customer_id", how="left", validate="one_to_one")
+    log.info("offers: %s", out["offer_id"].value_counts().to_dict())
+    return out
