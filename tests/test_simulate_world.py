@@ -49,7 +49,8 @@ def test_observable_tables_have_the_contract_columns(world):
     assert (tx["discount"] >= 0).all() and (tx["discount"] <= tx["amount"].abs()).all()
 
 
-def test_the_world_meets_the_contract_with_nothing_quarantined(world, project_root, tmp_path):
+def test_the_world_meets_the_contract_with_nothing_quarantined(project_root, tmp_path):
+    world = simulate_world(world_cfg(project_root, ["data.world.customers=1000"]))
     for name, frame in world.tables.items():
         io.write_parquet(frame, tmp_path / f"{name}.parquet")
     result = ingest.check(tmp_path, config.compose(project_root / "conf")["ingest"])

@@ -64,6 +64,8 @@ class Campaigns:
         st, pop, cfg = self.state, self.pop, self.cfg["retention"]
         eligible = np.flatnonzero(np.isin(st.status, (ACTIVE, LEAVING))
                                   & (pop.signup_month <= month - int(cfg["min_tenure_months"])))
+        if eligible.size == 0:
+            return
         leaving = st.status[eligible] == LEAVING
         risk = self.hazard.components(month, eligible).sum(axis=1)
         reach = np.minimum(1.0, float(cfg["reach"]) * risk / max(risk.mean(), 1e-12))
