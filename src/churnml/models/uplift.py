@@ -21,8 +21,6 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from churnml.models.uplift_metrics import qini_coefficient
-
 log = logging.getLogger(__name__)
 FORMAT_VERSION = 1
 LEARNERS = ("t", "x")
@@ -126,13 +124,3 @@ def predict_uplift(models: UpliftModel | None, features: pd.DataFrame,
     parts = [pd.DataFrame({"customer_id": ids, "offer_id": arm,
                            "uplift": models.predict_arm(arm, X)}) for arm in arms]
     return pd.concat(parts, ignore_index=True).astype({"offer_id": "str"}) if parts else empty
-
-
-def validation_qini(model: UpliftModel, arm: str, X: pd.DataFrame, y: np.ndarray,
-                    treatment: np.ndarray, control: str) -> float:
-    """Qini coefficient of ``arm`` on the validation rows of that arm and the control."""
-    rows = (treatment == arm) | (treatment == control)
-    if not rows.any():
-        return float("nan")
-    score = model.predict_arm(arm, X.loc[rows])
-    return qini_coefficient(y[rows], score, treatment[rows] == arm)

@@ -17,13 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from churnml.models.uplift import (
-    LEARNERS,
-    UpliftModel,
-    categories_of,
-    encode,
-    validation_qini,
-)
+from churnml.models.uplift import LEARNERS, UpliftModel, categories_of, encode
+from churnml.models.uplift_metrics import qini_coefficient
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +44,16 @@ def _propensity(treatment: np.ndarray, arms: Sequence[str], control: str) -> dic
     """Each arm's share among its arm-or-control rows (the randomisation's propensity)."""
     n_c = float((treatment == control).sum())
     return {a: float((treatment == a).sum()) / (float((treatment == a).sum()) + n_c) for a in arms}
+
+
+def validation_qini(model: UpliftModel, arm: str, X: pd.DataFrame, y: np.ndarray,
+                    treatment: np.ndarray, control: str) -> float:
+    """Qini coefficient of ``arm`` on the validation rows of that arm and the control."""
+    rows = (treatment == arm) | (treatment == control)
+    if not rows.any():
+        return float("nan")
+    score = model.predict_arm(arm, X.loc[rows])
+    return qini_coefficient(y[rows], score, treatment[rows] == arm)
 
 
 def fit_learner(kind: str, X: pd.DataFrame, y: np.ndarray, treatment: np.ndarray,
