@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import resource
 import sys
 import tempfile
@@ -30,8 +31,8 @@ MIN_TRANSACTIONS = 10**7
 
 
 def peak_rss_gb() -> float:
-    """Peak resident set size of this process so far (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    """Peak resident set size of this process so far, in GB (10^9 bytes; Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,7 +56,10 @@ def main(argv: list[str] | None = None) -> int:
         seconds = time.perf_counter() - started
         size = sum(p.stat().st_size for p in out.rglob("*.parquet"))
     rows = manifest["rows"]
+    cpu = resource.getrusage(resource.RUSAGE_SELF)
     report = {"customers": args.customers, "months": args.months, "wall_seconds": round(seconds, 1),
+              "cpu_seconds": round(cpu.ru_utime + cpu.ru_stime, 1),
+              "load_average_1min": round(os.getloadavg()[0], 1),
               "peak_rss_gb": round(peak_rss_gb(), 2), "parquet_mb": round(size / 1e6, 1),
               "rows": rows}
     print(json.dumps(report, indent=2))
