@@ -13,6 +13,7 @@ from churnml.features import build_features, connect
 from churnml.ingest import ingest_tables
 from churnml.labels import make_labels, purchase_windows
 from churnml.simulate import simulate_world
+from churnml.sources.parsing import TableSpec
 from churnml.stages.train import fit_model, training_frame
 
 pytestmark = pytest.mark.slow
@@ -22,7 +23,8 @@ pytestmark = pytest.mark.slow
 def trained(project_root):
     params = config.compose(project_root / "conf", ["data.world.customers=1500"])
     world = simulate_world(params["data"]["world"])
-    tables = ingest_tables(world.tables, {k: k for k in world.tables}, params["ingest"]).tables
+    specs = {name: TableSpec(f"{name}.parquet") for name in world.tables}
+    tables = ingest_tables(world.tables, specs, params["ingest"]).tables
     con = connect(params["engine"])
     t = {k: ibis.memtable(v) for k, v in tables.items() if k in ("customers", "transactions",
                                                                  "events")}
