@@ -1,6 +1,9 @@
 """The scoring job's output rules on hand-built features (fast; the CLI world is in
 test_score_job_cli.py): whitelisted columns, CSV neutralising, checked scores,
-manifest last, byte-identical reruns, drift refusal, temp-file sweep, one writer."""
+manifest last, byte-identical reruns, drift refusal, temp-file sweep, one writer.
+
+The scorer here is the model part only (:func:`churnml.scoring.score_customers`);
+segments, reasons and offers need canonical tables and are covered end to end."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from churnml.drift import DriftRefusedError, training_profile
 from churnml.models import ChurnClassifier
 from churnml.progress import Steps
 from churnml.scored_list import ScoredListError
+from churnml.scoring import score_customers
 from churnml.stages import score
 from churnml.stages.score_inputs import Subset
 from churnml.stages.score_outputs import OUTPUT_FILES, OutputBusyError, exclusive, sweep
@@ -54,8 +58,13 @@ def features(n: int = 600, seed: int = 2) -> pd.DataFrame:
                     spend_180d=X["monetary"])
 
 
+def model_scorer(models, params):
+    return lambda f: score_customers(f, models["attrition"], models["winback"],
+                                     lapse_days=90, cfg=params["score"], versions=VERSIONS)
+
+
 def run_job(frame, models, profiles, params, out_dir, scorer=None) -> pd.DataFrame:
-    scorer = scorer or score.make_scorer(models, VERSIONS, params, out_dir)
+    scorer = scorer or model_scorer(models, params)
     with exclusive(out_dir):
         sweep(out_dir)
         return score.score_and_write(frame, scorer, profiles, out_dir, params,
@@ -103,7 +112,7 @@ def test_scored_list_rules_hold_in_both_files(tmp_path, models, profiles, params
 
 def test_columns_outside_the_whitelist_never_reach_the_files(tmp_path, models, profiles,
                                                               params):
-    base = score.make_scorer(models, VERSIONS, params, tmp_path)
+    base = model_scorer(models, params)
     leaky = lambda f: base(f).assign(email="a@b.c", note="called, angry")  # noqa: E731
     run_job(features(), models, profiles, params, tmp_path, scorer=leaky)
     for name in ("scored_customers.parquet",):
@@ -117,7 +126,7 @@ def test_broken_output_rules_stop_the_run_and_keep_the_previous_files(
         tmp_path, models, profiles, params, breakage):
     run_job(features(), models, profiles, params, tmp_path)
     before = hashes(tmp_path)
-    base = score.make_scorer(models, VERSIONS, params, tmp_path)
+    base = model_scorer(models, params)
 
     def broken(frame):
         out = base(frame)
