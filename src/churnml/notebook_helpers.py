@@ -1,0 +1,131 @@
+"""Small helpers the notebooks in ``notebooks/`` share: find the project whose pipeline
+outputs they read, load its composed params, and re-run the offer allocation of the
+scored list under other budgets (a what-if that reuses :mod:`churnml.offers`).
+
+Everything here reads the outputs of ``dvc repro``; nothing writes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from churnml import config, io
+from churnml.errors import ConfigError
+from churnml.stages.common import INTERIM_DIR, MODELS_DIR, SCORED_DIR
+
+PROJECT_ENV = "CHURNML_PROJECT"
+SCORED_FILE = SCORED_DIR / "scored_customers.parquet"
+
+
+def project_root(start: Path | str | None = None, env_var: str = PROJECT_ENV) -> Path:
+    """The churnml project to read: ``$CHURNML_PROJECT``, else ``start`` (default: the
+    current folder) or its parent, whichever holds ``dvc.yaml``.
+
+    Raises
+    ------
+    ConfigError
+        When no candidate folder holds a ``dvc.yaml``.
+    """
+    if os.environ.get(env_var):
+        candidates = [Path(os.environ[env_var])]
+    else:
+        here = Path(start) if start is not None else Path.cwd()
+        candidates = [here, here.parent]
+    for folder in candidates:
+        if (folder / "dvc.yaml").is_file():
+            return folder.resolve()
+    raise ConfigError(f"no churnml project (dvc.yaml) in {[str(c) for c in candidates]}: "
+                      f"set {env_var} to the project folder")
+
+
+def load_params(root: Path) -> dict[str, Any]:
+    """The composed ``params.yaml`` of the project at ``root``."""
+    return config.load_params(Path(root) / config.PARAMS_FILE)
+
+
+def read_scored(root: Path) -> pd.DataFrame:
+    """The scored list written by the ``score`` stage (one row per customer)."""
+    return io.read_parquet(Path(root) / SCORED_FILE)
+
+
+def offer_inputs(root: Path, params: dict[str, Any],
+                 scored: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The scored list with the scoring date's segments, and the predicted uplift.
+
+    The same inputs the ``score`` stage gives :func:`churnml.offers.choose_offers`:
+    segments from :func:`churnml.stages.score_enrich.segments_for`, features of the
+    scoring date from the ``features`` stage's code, uplift from ``models/uplift``
+    (None without a trained uplift model: the catalogue's priors apply).
+
+    Parameters
+    ----------
+    scored
+        The scored list: ``customer_id, as_of, status, p_attrition, value`` at least.
+    """
+    from churnml.models.uplift import predict_uplift
+    from churnml.stages.features import compute
+    from churnml.stages.score_enrich import segments_for
+    from churnml.stages.train_uplift import load_model
+
+    root = Path(root)
+    as_of = pd.Timestamp(scored["as_of"].iloc[0])
+    segments = segments_for(root / INTERIM_DIR, as_of, params)
+    base = scored.drop(columns=[c for c in segments.columns if c != "customer_id"],
+                       errors="ignore")
+    base = base.merge(segments, on="customer_id", how="left", validate="one_to_one")
+    model = load_model(root / MODELS_DIR)
+    if model is None:
+        return base, None
+    features = compute(root / INTERIM_DIR, [as_of], params["features"], params["engine"])
+    features = features[features["customer_id"].isin(base["customer_id"])]
+    return base, predict_uplift(model, features)
+
+
+def offers_at_budgets(base: pd.DataFrame, uplift: pd.DataFrame | None,
+                      offers_cfg: dict[str, Any], budgets: Iterable[float]) -> pd.DataFrame:
+    """Re-allocate offers under each budget with the configured catalogue and solver.
+
+    Parameters
+    ----------
+    base, uplift
+        From :func:`offer_inputs`.
+    offers_cfg
+        The ``offers`` config section; only ``budget`` changes between runs.
+
+    Returns
+    -------
+    DataFrame
+        :func:`churnml.offers.choose_offers_from_config`'s columns plus ``budget``,
+        one block of rows per budget.
+    """
+    from churnml.offers import choose_offers_from_config
+
+    runs = [choose_offers_from_config(base, uplift, {**offers_cfg, "budget": float(b)})
+            .assign(budget=float(b)) for b in budgets]
+    return pd.concat(runs, ignore_index=True)
+
+
+def budget_summary(allocations: pd.DataFrame) -> pd.DataFrame:
+    """Per budget: offers sent (holdouts excluded), spend and expected net value.
+
+    Parameters
+    ----------
+    allocations
+        :func:`offers_at_budgets`' output: ``budget, offer_id, holdout, offer_cost,
+        expected_net_value``.
+    """
+    chosen = allocations[allocations["offer_id"] != "none"]
+    sent = chosen[~chosen["holdout"]]
+    out = pd.DataFrame({
+        "offers_chosen": chosen.groupby("budget").size(),
+        "offers_sent": sent.groupby("budget").size(),
+        "spend": sent.groupby("budget")["offer_cost"].sum(),
+        "expected_net_value": sent.groupby("budget")["expected_net_value"].sum(),
+    })
+    budgets = pd.Index(sorted(allocations["budget"].unique()), name="budget")
+    return out.reindex(budgets).fillna(0.0)
