@@ -69,6 +69,15 @@ BAD_INPUTS = {
     "unparseable or mixed-format dates": (
         "transactions", GOOD_TX + "c1,05/02/2024 10:00,4\n", 3,
         ["transactions.csv", "'ts'", "unparseable_ts", "05/02/2024 10:00"]),
+    "mixed-format dates (day first among ISO)": (
+        "transactions", GOOD_TX + "c2,05.02.2024,4\nc3,05.02.2024 10:00,5\n", 3,
+        ["transactions.csv", "'ts'", "unparseable_ts", "05.02.2024"]),
+    "out-of-range dates": (
+        "transactions", GOOD_TX + "c2,9999-12-31,4\n", 3,
+        ["transactions.csv", "'ts'", "out_of_range_ts", "9999-12-31"]),
+    "a number too large for a float": (
+        "transactions", GOOD_TX + "c1,2024-02-05T10:00:00,1e400\n", 3,
+        ["transactions.csv", "'amount'", "unparseable_amount", "1e400"]),
     "mixed time zones": (
         "transactions", GOOD_TX + "c1,2024-02-05T10:00:00+01:00,4\n", 2,
         ["transactions.csv", "'ts'", "mixed time zones", "+01:00"]),

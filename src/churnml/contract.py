@@ -86,6 +86,12 @@ def _negative_not_return(df: pd.DataFrame) -> pd.Series:
     return (df["amount"] < 0) & ~is_return.fillna(False).astype(bool)
 
 
+def _outside(values: pd.Series, date_range: tuple[str, str]) -> Callable[[pd.DataFrame],
+                                                                         pd.Series]:
+    first, last = (pd.Timestamp(d) for d in date_range)
+    return _mask(values.notna() & ((values < first) | (values > last)))
+
+
 def _formula_like(column: str) -> Callable[[pd.DataFrame], pd.Series]:
     return lambda df: (df[column].astype("string").str.contains(FORMULA_PATTERN, regex=True)
                        .fillna(False))
@@ -99,7 +105,8 @@ def text_columns(df: pd.DataFrame) -> list[str]:
 
 def row_rules(table: str, raw: pd.DataFrame, typed: pd.DataFrame,
               bad_local_time: dict[str, pd.Series] | None = None,
-              event_types: tuple[str, ...] = EVENT_TYPES, mode: str = "events") -> list[RowRule]:
+              event_types: tuple[str, ...] = EVENT_TYPES, mode: str = "events",
+              date_range: tuple[str, str] | None = None) -> list[RowRule]:
     """The row rules for ``table``, checked in order; a row gets the first it breaks.
 
     Parameters
@@ -110,6 +117,9 @@ def row_rules(table: str, raw: pd.DataFrame, typed: pd.DataFrame,
     bad_local_time
         Per datetime column, values that do not exist (or exist twice) in the data's
         time zone at a clock change.
+    date_range
+        First and last plausible date (``ingest.date_range``): a date outside, such as
+        0001-01-01 or 9999-12-31, is a placeholder or a typo, not an observation.
     """
     rules = [RowRule(f"missing_{c}", c, _mask(~present(raw[c])))
              for c in required_columns(table, mode)]
@@ -117,6 +127,9 @@ def row_rules(table: str, raw: pd.DataFrame, typed: pd.DataFrame,
               for c, bad in (bad_local_time or {}).items() if bad.any()]
     rules += [RowRule(f"unparseable_{c}", c, _mask(present(raw[c]) & typed[c].isna()))
               for c in typed.columns if c not in text_columns(typed)]
+    if date_range is not None:
+        rules += [RowRule(f"out_of_range_{c}", c, _outside(typed[c], date_range))
+                  for c in typed.columns if pd.api.types.is_datetime64_dtype(typed[c])]
     if table == "customers":
         rules.append(RowRule("duplicate_customer_id", "customer_id",
                              lambda d: d["customer_id"].duplicated(keep="first")))

@@ -94,7 +94,8 @@ def ingest_table(table: str, raw: pd.DataFrame, spec: TableSpec, cfg: dict[str, 
     raw
         The table as read; canonical column names; optional ``_source_row``.
     cfg
-        The ``ingest`` config section (``pii_columns``, ``extra_event_types``).
+        The ``ingest`` config section (``pii_columns``, ``extra_event_types``,
+        ``date_range``).
     """
     raw = raw.reset_index(drop=True)
     source_rows = (pd.to_numeric(raw[SOURCE_ROW], errors="coerce").fillna(-1).astype("int64")
@@ -103,7 +104,9 @@ def ingest_table(table: str, raw: pd.DataFrame, spec: TableSpec, cfg: dict[str, 
     contract.check_columns(table, raw, spec.file, mode)
     typed, bad_local = normalise_types(raw, spec)
     event_types = (*contract.EVENT_TYPES, *(cfg.get("extra_event_types") or ()))
-    rules = [*contract.row_rules(table, raw, typed, bad_local, event_types, mode), *extra_rules]
+    date_range = tuple(cfg["date_range"]) if cfg.get("date_range") else None
+    rules = [*contract.row_rules(table, raw, typed, bad_local, event_types, mode, date_range),
+             *extra_rules]
     kept, quarantine = contract.apply_row_rules(table, typed, rules, raw, source_rows, spec.file)
     kept = _finish(table, kept)
     contract.validate_canonical(kept, table, mode)

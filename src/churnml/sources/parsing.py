@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from churnml import contract
@@ -93,15 +94,18 @@ def infer_type(values: pd.Series) -> str:
 
 
 def parse_float(values: pd.Series, decimal: str = ".") -> pd.Series:
-    """Numbers as float64; text that is not a number becomes NaN."""
+    """Finite numbers as float64; text that is not a number, ``inf`` and values too large
+    for a float (``1e400``) become NaN, so their rows are quarantined as unparseable."""
     if pd.api.types.is_bool_dtype(values):
         return values.astype("float64")
     if pd.api.types.is_numeric_dtype(values):
-        return pd.to_numeric(values, errors="coerce").astype("float64")
-    text = values.astype("string").str.strip()
-    if decimal != ".":
-        text = text.str.replace(decimal, ".", regex=False)
-    return pd.to_numeric(text, errors="coerce").astype("float64")
+        parsed = pd.to_numeric(values, errors="coerce").astype("float64")
+    else:
+        text = values.astype("string").str.strip()
+        if decimal != ".":
+            text = text.str.replace(decimal, ".", regex=False)
+        parsed = pd.to_numeric(text, errors="coerce").astype("float64")
+    return parsed.where(np.isfinite(parsed))
 
 
 def parse_bools(values: pd.Series) -> pd.Series:
