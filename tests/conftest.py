@@ -17,6 +17,15 @@ def project_root() -> Path:
     return ROOT
 
 
+@pytest.fixture(scope="session")
+def tiny_pipeline(project_root, tmp_path_factory) -> Path:
+    """A copy of the repository after ``dvc repro`` on a tiny world (built once per
+    session; see :mod:`tests.tiny_pipeline`). Tests may run more commands in it."""
+    from tests.tiny_pipeline import build
+
+    return build(project_root, tmp_path_factory.mktemp("tiny_pipeline"))
+
+
 def make_classification_frame(n: int = 600, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
     """A small churn-like frame: risk rises with recency, falls with frequency."""
     rng = np.random.default_rng(seed)

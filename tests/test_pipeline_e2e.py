@@ -2,38 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from tests.tiny_pipeline import TINY_WORLD
+from tests.tiny_pipeline import run as _run
+
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("e2e")]
-TINY_WORLD = ["data.world.customers=600", "data.world.months=24"]
-
-
-def _run(args: list[str], cwd: Path) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, f"{args} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-    return done.stdout + done.stderr
-
-
-def _copy_project(root: Path, dest: Path) -> Path:
-    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-                            cwd=root, capture_output=True, text=True, check=True).stdout.split()
-    for rel in listed:
-        if (root / rel).is_file():
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(root / rel, dest / rel)
-    for cmd in (["git", "init", "-q"], ["git", "add", "-A"],
-                ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "copy"]):
-        subprocess.run(cmd, cwd=dest, check=True, capture_output=True)
-    return dest
 
 
 def _ran(output: str) -> set[str]:
@@ -41,11 +18,9 @@ def _ran(output: str) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def project(project_root, tmp_path_factory) -> Path:
-    dest = _copy_project(project_root, tmp_path_factory.mktemp("project"))
-    _run(["churnml", "compose", *TINY_WORLD], dest)
-    _run(["dvc", "repro"], dest)
-    return dest
+def project(tiny_pipeline) -> Path:
+    """The session's tiny pipeline (shared with tests/test_notebooks.py)."""
+    return tiny_pipeline
 
 
 def test_pipeline_writes_scored_list_for_every_customer(project):
