@@ -123,3 +123,12 @@ def test_no_row_disappears_on_random_dirty_frames(rows):
         assert rows_of_table["rule"].str.len().gt(0).all()
     for error in result.errors:  # a whole column unparseable is a table-level error
         assert "wrong type" in str(error)
+
+
+def test_referential_rules_when_every_customer_was_quarantined():
+    rules = contract.referential_rules(pd.Series([], dtype="str"),
+                                       pd.Series([], dtype="datetime64[us]"))
+    events = pd.DataFrame({"customer_id": ["c1", "c2"],
+                           "ts": pd.to_datetime(["2024-01-01", "2024-02-01"])})
+    unknown, before_signup = (r.broken(events).tolist() for r in rules)
+    assert unknown == [True, True] and before_signup == [False, False]

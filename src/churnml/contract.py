@@ -217,8 +217,14 @@ def referential_rules(customer_ids: pd.Series, signup: pd.Series) -> list[RowRul
     return [
         RowRule("unknown_customer", "customer_id", lambda df: ~df["customer_id"].isin(known)),
         RowRule("before_signup", "ts",
-                lambda df: df["ts"] < df["customer_id"].map(signup_by_id).dt.normalize()),
+                lambda df: df["ts"] < _lookup(signup_by_id, df["customer_id"]).dt.normalize()),
     ]
+
+
+def _lookup(by_id: pd.Series, ids: pd.Series) -> pd.Series:
+    """``by_id[ids]`` aligned on ``ids`` (missing where unknown; works when ``by_id`` is empty,
+    which ``Series.map`` does not for datetimes)."""
+    return pd.Series(by_id.reindex(ids.to_numpy()).to_numpy(), index=ids.index)
 
 
 def canonical_schema(table: str, mode: str = "events") -> pa.DataFrameSchema:
