@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -27,7 +29,8 @@ def _log(cfg, tmp_path, rounds: int):
     info = tracking.log_training_run(
         cfg, registered_name="t-attrition", model_file=path, model=model, example=X.head(3),
         params={"rounds": rounds}, metrics={"x": 1.0},
-        tags={tracking.MODEL_SHA_TAG: io.sha256_file(path)})
+        tags={tracking.MODEL_SHA_TAG: io.sha256_file(path)},
+        config={"model": {"attrition": {"max_rounds": rounds}}, "labels": {"horizon_days": 90}})
     return model, path, info
 
 
@@ -63,3 +66,15 @@ def test_re_evaluating_the_champion_keeps_it(cfg, tmp_path):
     tracking.promote_if_better(cfg, "t-attrition", first["version"], "roc_auc", 0.8, 0.0)
     again = tracking.promote_if_better(cfg, "t-attrition", first["version"], "roc_auc", 0.8, 0.0)
     assert again == {"promoted": True, "reason": "already champion"}
+
+
+def test_the_composed_config_is_an_artifact_of_the_run(cfg, tmp_path):
+    import mlflow
+    import yaml
+
+    _, _, info = _log(cfg, tmp_path, 7)
+    mlflow.set_tracking_uri(cfg["uri"])
+    local = mlflow.artifacts.download_artifacts(f"runs:/{info['run_id']}/config/params.yaml",
+                                                dst_path=str(tmp_path / "download"))
+    logged = yaml.safe_load(Path(local).read_text())
+    assert logged == {"model": {"attrition": {"max_rounds": 7}}, "labels": {"horizon_days": 90}}

@@ -63,8 +63,13 @@ def _pyfunc_class():
 
 def log_training_run(cfg: dict[str, Any], *, registered_name: str, model_file: Path,
                      model: ChurnClassifier, example: pd.DataFrame, params: dict[str, Any],
-                     metrics: dict[str, float], tags: dict[str, str]) -> dict[str, Any]:
-    """Log one training run with its model; register it; return run id and version."""
+                     metrics: dict[str, float], tags: dict[str, str],
+                     config: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Log one training run with its model; register it; return run id and version.
+
+    ``params`` become MLflow params (flat, searchable); ``config``, when given, is the
+    whole composed configuration the stage read, logged as ``config/params.yaml``.
+    """
     mlflow = _mlflow()
     from mlflow.models import infer_signature
 
@@ -79,6 +84,8 @@ def log_training_run(cfg: dict[str, Any], *, registered_name: str, model_file: P
         mlflow.log_params(params)
         mlflow.log_metrics(metrics)
         mlflow.set_tags(tags)
+        if config is not None:
+            mlflow.log_dict(config, "config/params.yaml")
         info = mlflow.pyfunc.log_model(
             name="model", python_model=_pyfunc_class()(), artifacts={"model": str(model_file)},
             signature=signature, input_example=example, registered_model_name=registered_name,

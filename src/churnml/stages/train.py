@@ -107,5 +107,6 @@ def run(kind: str, features_file: Path, labels_file: Path, models_dir: Path,
                for p, h in provenance.input_hashes([features_file, labels_file]).items()}}
     run_info = tracking.log_training_run(
         params["tracking"], registered_name=params["tracking"][f"{kind}_model_name"],
-        model_file=path, model=model, example=example, params=flat, metrics=metrics, tags=tags)
+        model_file=path, model=model, example=example, params=flat, metrics=metrics, tags=tags,
+        config=params)
     return run_info
