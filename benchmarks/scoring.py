@@ -1,4 +1,5 @@
-"""Benchmark: score 10^6 customers end to end (features ready -> scored list, written).
+"""Benchmark: score 10^6 customers end to end (features ready -> scored list with
+segments, reasons and offers, written).
 
 Usage::
 
@@ -8,13 +9,16 @@ Usage::
 
 Feature rows are generated with numpy in the shape ``churnml.features`` produces
 (``--like`` resamples the rows of a real features file instead, whatever its
-columns). Two small models are trained on a sample. The timed part is exactly the
-scoring job after feature computation (:func:`churnml.stages.score.score_and_write`):
-drift check, scoring, output checks, summary page, Parquet + CSV + HTML + manifest
-written atomically. As a reference the same rows go through the raw LightGBM
-``booster.predict`` alone (no encoding, calibration or writes); the ratio says what
-the job costs on top of the models. Targets (issue 9), 2-core machine: under 20 s and
-under 4 GB peak resident memory.
+columns), and so are the customers' segments (rung, lifecycle stage, churn cause,
+shared-cause flags), which the job otherwise computes from the canonical tables.
+Two small models are trained on a sample. The timed part is exactly the scoring job
+after features and segments (:func:`churnml.stages.score.score_and_write` with the
+production scorer): drift check, scoring, reason codes, offers under the budget
+(catalogue priors, or ``--models DIR`` with ``uplift/``), output checks, summary
+page, Parquet + CSV + HTML + manifest written atomically. As a reference the same
+rows go through the raw LightGBM ``booster.predict`` alone (no encoding, calibration
+or writes); the ratio says what the job costs on top of the models. Targets (issue
+9), 2-core machine: under 20 s and under 4 GB peak resident memory.
 """
 
 from __future__ import annotations
@@ -35,7 +39,8 @@ import pandas as pd
 from churnml import config, drift
 from churnml.models import ChurnClassifier
 from churnml.progress import Steps
-from churnml.stages import score
+from churnml.segments import RUNGS, STAGES
+from churnml.stages import score, score_enrich
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_SECONDS = 20.0
@@ -104,6 +109,23 @@ def resample(path: Path, n: int, seed: int = 0) -> pd.DataFrame:
     return rows
 
 
+def segments(frame: pd.DataFrame, seed: int = 3) -> pd.DataFrame:
+    """Segments per customer as :func:`churnml.stages.score_enrich.segments_for` returns."""
+    rng = np.random.default_rng(seed)
+    n = len(frame)
+    lapsed = frame["recency_days"].fillna(999).to_numpy() > 90
+    cause = rng.choice(["burned", "lured", "price", "involuntary", "natural"], n)
+    outreach = rng.random(n) < 0.05
+    return pd.DataFrame({
+        "customer_id": frame["customer_id"].to_numpy(),
+        "ladder_rung": rng.choice(RUNGS, n, p=[0.01, 0.04, 0.1, 0.5, 0.25, 0.06, 0.04]),
+        "lifecycle_stage": rng.choice(STAGES, n, p=[0.05, 0.15, 0.8]),
+        "churn_cause": np.where(lapsed, cause, None),
+        "shared_cause_outreach": outreach,
+        "shared_cause_incident": np.where(outreach, "INC-7", None),
+        "shared_cause_complaint_rate": np.where(outreach, 0.08, np.nan)})
+
+
 def train(frame: pd.DataFrame, params: dict, rows: int = 60_000) -> tuple[dict, dict]:
     """Two small models (and their drift profiles) on a sample with synthetic labels."""
     rng = np.random.default_rng(1)
@@ -138,27 +160,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--like", type=Path, help="resample rows of this features file")
     parser.add_argument("--keep", type=Path, help="write here and keep (default: temp dir)")
+    parser.add_argument("--models", type=Path, help="models folder with uplift/ (default: "
+                        "none, offers from the catalogue's priors)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
     composed = config.compose(ROOT / "conf")
-    params = {"score": composed["score"], "labels": composed["labels"],
+    params = {**{k: composed[k] for k in ("score", "labels", *score_enrich.PARAMS)},
               "data": {"mode": "events", "snapshot": None}}
     load_before = os.getloadavg()
     frame = resample(args.like, args.customers) if args.like else generate(args.customers)
+    ready = segments(frame)
+    score_enrich.segments_for = lambda data_dir, as_of, params: ready  # segments are ready
     models, profiles = train(frame, params)
     ref = reference_seconds(frame, models, params)
     steps = Steps(score.STEPS)
     with tempfile.TemporaryDirectory() as tmp:
         out = args.keep or Path(tmp) / "scored"
+        scorer = score.make_scorer(models, VERSIONS, params, Path(tmp), args.models or Path(tmp))
         started, cpu_started = time.perf_counter(), time.process_time()
         written = score.score_and_write(
-            frame, score.make_scorer(models, VERSIONS, params, out), profiles, out, params,
+            frame, scorer, profiles, out, params,
             as_of=AS_OF.isoformat(), versions=VERSIONS, steps=steps,
             manifest_fields={"inputs": {}, "subset": None})
         seconds = time.perf_counter() - started
         cpu_seconds = time.process_time() - cpu_started
         sizes = {p.name: round(p.stat().st_size / 1e6, 1) for p in sorted(out.iterdir())}
     report = {"customers": len(written), "columns_in": frame.shape[1],
+              "columns_out": list(written.columns),
+              "offers": written["offer_id"].value_counts().to_dict(),
               "wall_seconds": round(seconds, 2), "rows_per_second": round(len(written) / seconds),
               "cpu_seconds_all_threads": round(cpu_seconds, 2),
               "reference_predict_seconds": round(ref, 2),

@@ -248,7 +248,7 @@ def test_mlflow_commands_exist_with_their_options():
         assert done.returncode == 0, f"mlflow {sub}: {done.stderr[-500:]}"
         for argv in (a for a in shown if a[1] == sub):
             for option in (t.split("=", 1)[0] for t in argv[2:] if t.startswith("--")):
-                assert re.search(rf"^\s+{re.escape(option)}\b", done.stdout, re.M), (
+                assert re.search(rf"^\s+(?:-\w, )?{re.escape(option)}\b", done.stdout, re.M), (
                     f"mlflow {sub} has no option {option}")
 
 
