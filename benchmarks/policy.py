@@ -2,7 +2,8 @@
 
 Usage (in a project copy where ``dvc repro`` has run on the synthetic world)::
 
-    .venv/bin/python benchmarks/policy.py --project DIR [--budget 1000 2000 4000] [--out r.json]
+    .venv/bin/python benchmarks/policy.py --project DIR [--budget 1000 2000 4000]
+        [--model-weight W] [--out r.json]
 
 The last complete campaign of the world is the test: its customers (everyone it
 reached, every arm) are the population, and the world's true uplift of every offer for
@@ -12,7 +13,10 @@ win-back scores and segments are those of the feature snapshot on or just before
 send day. Four policies spend the same budget on the same offers (the catalogue
 offers the world ran, so that each has a true effect):
 
-* **churnml**: :func:`churnml.offers.choose_offers` on predicted uplift x value - cost;
+* **churnml**: :func:`churnml.offers.choose_offers` on predicted uplift x value - cost
+  (the models shrunk towards the priors by ``offers.model_weight``, as in scoring);
+* **model_only** / **priors_only**: the same with the uplift models alone / the
+  catalogue priors alone (diagnostics: which part of the prediction carries the value);
 * **risk**: active customers by descending P(attrition) (lapsed ones, who have no
   attrition score, after them by 1 - P(win-back)), each given the eligible offer with
   the best predicted net value;
@@ -135,15 +139,21 @@ def prepare(world: dict[str, Any]) -> dict[str, Any]:
 
 
 def compare(case: dict[str, Any], budget: float, draws: int) -> dict[str, Any]:
-    """The four policies at one budget, evaluated with the true uplift."""
+    """The policies at one budget, evaluated with the true uplift."""
     cfg, scored, catalogue = case["cfg"], case["scored"], case["catalogue"]
-    predicted, actual = case["predicted"], case["actual"]
+    predicted, actual, weight = case["predicted"], case["actual"], case["model_weight"]
     solver = Solver(method=cfg["method"], exact_max_choices=int(cfg["exact_max_choices"]),
                     time_limit=float(cfg["exact_time_limit_seconds"]))
     risk = np.where(scored["status"] == LAPSED, -scored["p_winback"], 1 + scored["p_attrition"])
+
+    def ours(w: float) -> Any:
+        return choose_offers(scored, predicted, catalogue, budget, 0.0, 0, solver=solver,
+                             model_weight=w)
+
     policies = {
-        "churnml": choose_offers(scored, predicted, catalogue, budget, 0.0, 0, solver=solver),
-        "risk": ranked_policy(scored, predicted, catalogue, budget, np.nan_to_num(risk)),
+        "churnml": ours(weight), "model_only": ours(1.0), "priors_only": ours(0.0),
+        "risk": ranked_policy(scored, predicted, catalogue, budget, np.nan_to_num(risk),
+                              model_weight=weight),
         "oracle": choose_offers(scored, actual.rename(columns={"true_uplift": "uplift"}),
                                 catalogue, budget, 0.0, 0, solver=solver),
     }
@@ -151,20 +161,25 @@ def compare(case: dict[str, Any], budget: float, draws: int) -> dict[str, Any]:
     results = {name: evaluate_policy(a, actual, value) for name, a in policies.items()}
     rng = np.random.default_rng(int(cfg["seed"]))
     randoms = [evaluate_policy(ranked_policy(scored, predicted, catalogue, budget,
-                                             rng.random(len(scored))), actual, value)
+                                             rng.random(len(scored)), model_weight=weight),
+                               actual, value)
                for _ in range(draws)]
     results["random"] = {k: float(np.mean([r[k] for r in randoms])) for k in randoms[0]}
     ours = results["churnml"]["retained_value"]
-    return {"budget": budget,
+    return {"budget": budget, "model_weight": weight,
             "policies": {k: {m: round(v, 2) for m, v in r.items()} for k, r in results.items()},
             **{f"churnml_vs_{k}": round(ours / results[k]["retained_value"], 3)
                for k in ("risk", "random", "oracle")},
             "churnml_offers": policies["churnml"]["offer_id"].value_counts().to_dict()}
 
 
-def run(world: dict[str, Any], budgets: list[float], draws: int) -> dict[str, Any]:
-    """Train once, compare the policies at each budget."""
+def run(world: dict[str, Any], budgets: list[float], draws: int,
+        model_weight: float | None = None) -> dict[str, Any]:
+    """Train once, compare the policies at each budget (``model_weight``: default
+    ``offers.model_weight``)."""
     case = prepare(world)
+    default = float(case["cfg"].get("model_weight", 1.0))
+    case["model_weight"] = default if model_weight is None else float(model_weight)
     fit, test = case["fit"], case["test"]
     return {"test_campaign": str(test["send_date"].min().date()),
             "customers": len(case["scored"]),
@@ -179,13 +194,15 @@ def main() -> None:
     parser.add_argument("--project", type=Path, default=Path("."))
     parser.add_argument("--budget", type=float, nargs="*", help="default: offers.budget")
     parser.add_argument("--random-draws", type=int, default=20)
+    parser.add_argument("--model-weight", type=float,
+                        help="shrinkage towards the priors; default: offers.model_weight")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     logging.getLogger("causalml").setLevel(logging.WARNING)
     world = load(args.project.resolve())
     budgets = args.budget or [float(world["params"]["offers"]["budget"])]
-    report = run(world, budgets, args.random_draws)
+    report = run(world, budgets, args.random_draws, args.model_weight)
     text = json.dumps(report, indent=2, default=str)
     print(text)
     if args.out:

@@ -17,6 +17,7 @@ from churnml.offers import (
     choose_offers_from_config,
     holdout_draw,
     load_catalogue,
+    uplift_matrix,
 )
 from churnml.offers.knapsack import exact_choice, greedy_choice
 from tests.offer_frames import offers_config, scored_frame, uplift_frame
@@ -155,3 +156,15 @@ def test_exact_is_optimal_and_greedy_is_close(seed, budget):
     assert total(exact) == pytest.approx(optimum, abs=1e-6)
     assert total(greedy) <= optimum + 1e-9
     assert total(greedy) >= optimum - net.max()  # within one option of the optimum
+
+
+def test_model_weight_shrinks_predictions_towards_the_priors():
+    scored = scored_frame(50, 4)
+    uplift = uplift_frame(scored, CATALOGUE.ids, 4)
+    prior = uplift_matrix(scored, None, CATALOGUE)
+    model = uplift_matrix(scored, uplift, CATALOGUE)
+    assert not np.allclose(prior, model)
+    assert np.allclose(uplift_matrix(scored, uplift, CATALOGUE, 0.0), prior)
+    assert np.allclose(uplift_matrix(scored, uplift, CATALOGUE, 0.25), 0.25 * model + 0.75 * prior)
+    with pytest.raises(ValueError, match="model_weight"):
+        uplift_matrix(scored, uplift, CATALOGUE, 1.5)

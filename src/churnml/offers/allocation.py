@@ -43,8 +43,13 @@ class Solver:
 
 
 def uplift_matrix(customers: pd.DataFrame, uplift: pd.DataFrame | None,
-                  catalogue: Catalogue) -> np.ndarray:
+                  catalogue: Catalogue, model_weight: float = 1.0) -> np.ndarray:
     """Predicted uplift, customers × offers: the model's where given, else the prior.
+
+    Where the model predicts, the result is ``model_weight × model + (1 −
+    model_weight) × prior``: shrinkage of a model fitted on a few hundred randomised
+    rows per offer towards the prior (``rescue × p_attrition`` for active customers),
+    whose ranking of would-be leavers comes from the attrition model.
 
     Parameters
     ----------
@@ -53,7 +58,11 @@ def uplift_matrix(customers: pd.DataFrame, uplift: pd.DataFrame | None,
     uplift
         ``customer_id, offer_id, uplift`` (long format) or None; offers not in the
         catalogue are ignored.
+    model_weight
+        Weight of the model against the prior, in [0, 1] (1: the model alone).
     """
+    if not 0.0 <= float(model_weight) <= 1.0:
+        raise ValueError(f"offers.model_weight must be within [0, 1], got {model_weight}")
     matrix = prior_matrix(catalogue, customers)
     if uplift is None or not len(uplift):
         return matrix
@@ -62,7 +71,8 @@ def uplift_matrix(customers: pd.DataFrame, uplift: pd.DataFrame | None,
     cols = pd.Index(catalogue.ids).get_indexer(uplift["offer_id"].astype(str))
     values = pd.to_numeric(uplift["uplift"], errors="coerce").to_numpy(float)
     given = (rows >= 0) & (cols >= 0) & ~np.isnan(values)
-    matrix[rows[given], cols[given]] = values[given]
+    r, c, w = rows[given], cols[given], float(model_weight)
+    matrix[r, c] = w * values[given] + (1.0 - w) * matrix[r, c]
     return matrix
 
 
@@ -100,7 +110,8 @@ def solve(net: np.ndarray, costs: np.ndarray, usable: np.ndarray, budget: float,
 def choose_offers(scored: pd.DataFrame, uplift: pd.DataFrame | None, catalogue: Catalogue,
                   budget: float, holdout_share: float | Mapping[str, float], seed: int, *,
                   solver: Solver | None = None,
-                  caps: Mapping[str, int] | None = None) -> pd.DataFrame:
+                  caps: Mapping[str, int] | None = None,
+                  model_weight: float = 1.0) -> pd.DataFrame:
     """The offer for each customer: the highest total expected net value under the budget.
 
     Parameters
@@ -125,6 +136,8 @@ def choose_offers(scored: pd.DataFrame, uplift: pd.DataFrame | None, catalogue: 
         Method and limits (default: ``auto``).
     caps
         Optional maximum recipients per offer id.
+    model_weight
+        Shrinkage of the predicted uplift towards the priors (see :func:`uplift_matrix`).
 
     Returns
     -------
@@ -134,7 +147,7 @@ def choose_offers(scored: pd.DataFrame, uplift: pd.DataFrame | None, catalogue: 
     """
     solver = solver or Solver()
     costs = catalogue.costs
-    effect = uplift_matrix(scored, uplift, catalogue)
+    effect = uplift_matrix(scored, uplift, catalogue, model_weight)
     net = net_value(effect, scored["value"], costs)
     usable = eligibility(catalogue, scored) & (net > 0) & (net >= solver.min_net_value)
     cap_array = None if not caps else np.array(
@@ -182,4 +195,5 @@ def choose_offers_from_config(scored: pd.DataFrame, uplift: pd.DataFrame | None,
     shares = {o: float(entries[o].get("holdout_share", default)) for o in catalogue.ids}
     caps = {o: int(entries[o]["cap"]) for o in catalogue.ids if entries[o].get("cap") is not None}
     return choose_offers(scored, uplift, catalogue, float(offers_cfg["budget"]), shares,
-                         int(offers_cfg["seed"]), solver=solver, caps=caps or None)
+                         int(offers_cfg["seed"]), solver=solver, caps=caps or None,
+                         model_weight=float(offers_cfg.get("model_weight", 1.0)))

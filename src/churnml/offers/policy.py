@@ -104,14 +104,15 @@ def evaluate_policy(allocation: pd.DataFrame, true_uplift: pd.DataFrame,
 
 
 def ranked_policy(scored: pd.DataFrame, uplift: pd.DataFrame | None, catalogue: Catalogue,
-                  budget: float, rank_by: np.ndarray) -> pd.DataFrame:
+                  budget: float, rank_by: np.ndarray, model_weight: float = 1.0) -> pd.DataFrame:
     """A simple policy: walk customers by descending ``rank_by`` and give each the
     eligible offer with the highest predicted net value while the budget lasts.
 
-    Used for the comparisons (e.g. ``rank_by`` = attrition risk, or random numbers).
+    Used for the comparisons (e.g. ``rank_by`` = attrition risk, or random numbers);
+    ``model_weight`` as in :func:`~churnml.offers.allocation.uplift_matrix`.
     Returns the columns of :func:`~churnml.offers.allocation.choose_offers`, no holdouts.
     """
-    effect = uplift_matrix(scored, uplift, catalogue)
+    effect = uplift_matrix(scored, uplift, catalogue, model_weight)
     net = net_value(effect, scored["value"], catalogue.costs)
     ok = eligibility(catalogue, scored)
     best = np.where(ok, net, -np.inf).argmax(axis=1) if ok.size else np.zeros(len(scored), int)
