@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from churnml import evaluate, io, plots, snapshot
+from churnml import evaluate, io, leakage, plots, snapshot
 from churnml.models import ChurnClassifier
 from churnml.models.baselines import RecencyBaseline, RFMLogistic
 from churnml.models.bgnbd import BGNBDBaseline
@@ -66,6 +66,14 @@ def evaluate_kind(frame: pd.DataFrame, model: ChurnClassifier, kind: str, horizo
     return metrics, tables
 
 
+def leakage_guard(frame: pd.DataFrame, features: list[str], cfg: dict[str, Any]) -> dict[str, Any]:
+    """Single-feature test AUCs against ``evaluate.leakage_max_single_feature_auc``; the
+    result's ``blocked`` stops promotion (see :mod:`churnml.leakage`)."""
+    aucs = leakage.single_feature_auc(frame, features)
+    return leakage.leakage_check(aucs, float(cfg["leakage_max_single_feature_auc"]),
+                                 cfg.get("leakage_reviewed_features") or [])
+
+
 def run(features_file: Path, labels_file: Path, models_dir: Path, reports_dir: Path,
         params: dict[str, Any]) -> dict[str, Any]:
     """Evaluate both models on the test snapshot, write reports, log and promote."""
@@ -82,6 +90,7 @@ def run(features_file: Path, labels_file: Path, models_dir: Path, reports_dir: P
         results[kind], tables = evaluate_kind(frame, model, kind,
                                               params["labels"]["horizon_days"], cfg,
                                               purchase_log=not in_snapshot)
+        results[kind]["leakage"] = leakage_guard(frame, list(model.feature_names_in_), cfg)
         written[kind] = [io.write_csv(table, reports_dir / "plots" / f"{kind}_{name}.csv")
                          for name, table in tables.items()]
         written[kind] += [io.write_figure(draw(tables[name], f"{kind}: {name}"),
@@ -111,6 +120,13 @@ def run(features_file: Path, labels_file: Path, models_dir: Path, reports_dir: P
         test = {f"test_{k}": v for k, v in results[kind]["model"].items()
                 if isinstance(v, float)}
         tracking.log_evaluation(params["tracking"], run_info["run_id"], test, written[kind])
+        if results[kind]["leakage"]["blocked"]:
+            log.warning("%s v%s not promoted: leakage suspects %s (single-feature test AUC > "
+                        "%s); review them, then list them in evaluate.leakage_reviewed_features",
+                        run_info["name"], run_info["version"],
+                        results[kind]["leakage"]["suspects"],
+                        cfg["leakage_max_single_feature_auc"])
+            continue
         metric = cfg["promotion_metric"]
         tracking.promote_if_better(params["tracking"], run_info["name"], run_info["version"],
                                    metric, results[kind]["model"][metric],
