@@ -47,6 +47,7 @@ from churnml.models.uplift_data import uplift_feature_columns, uplift_training_f
 from churnml.models.uplift_fit import fit_uplift
 from churnml.offers import Catalogue, choose_offers, evaluate_policy, load_catalogue, ranked_policy
 from churnml.offers.allocation import Solver
+from churnml.offers.likely_cause import likely_cause
 
 log = logging.getLogger("benchmarks.policy")
 SEGMENT_COLUMNS = ["ladder_rung", "lifecycle_stage", "churn_cause", "shared_cause_outreach"]
@@ -98,6 +99,8 @@ def scored_population(test: pd.DataFrame, world: dict[str, Any]) -> pd.DataFrame
         "send_date": test["send_date"].to_numpy(), "status": status,
         "p_attrition": p_att, "p_winback": p_win,
         "value": (test[f"spend_{window}d"].fillna(0.0) * 365.0 / window).to_numpy()})
+    causes = likely_cause(test, params["segments"]["causes"], params["offers"]["likely_cause"])
+    scored["likely_cause"] = causes["likely_cause"].to_numpy()
     return _with_segments(scored, test, world["segments"])
 
 

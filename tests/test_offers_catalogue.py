@@ -74,7 +74,33 @@ def test_priors_scale_rescue_by_risk_and_use_the_return_table_by_cause():
                                  churn_cause="lured")], ignore_index=True)
     prior = prior_uplift(CATALOGUE, frame).set_index(["customer_id", "offer_id"])["uplift"]
     price = CATALOGUE.offers[CATALOGUE.ids.index("price_match")]
-    assert prior["A", "price_match"] == pytest.approx(price.prior_rescue * 0.4)
+    assert prior["A", "price_match"] == pytest.approx(price.prior_rescue["default"] * 0.4)
     assert prior["L", "price_match"] == pytest.approx(price.prior_return["lured"])
     assert prior["L", "service_recovery"] == pytest.approx(
         CATALOGUE.offers[0].prior_return["default"])
+
+
+def test_active_priors_follow_the_likely_cause_of_their_risk():
+    frame = pd.concat([_customer(customer_id=c, p_attrition=0.5, likely_cause=c)
+                       for c in ("lured", "burned", "unknown")], ignore_index=True)
+    prior = prior_uplift(CATALOGUE, frame).set_index(["customer_id", "offer_id"])["uplift"]
+    by_cause = ["service_recovery", "price_match", "discount", "double_points"]
+    best = {c: prior.loc[c].loc[by_cause].idxmax() for c in ("lured", "burned", "unknown")}
+    assert best == {"lured": "price_match", "burned": "service_recovery",
+                    "unknown": "double_points"}
+    service = CATALOGUE.offers[CATALOGUE.ids.index("service_recovery")]
+    default = service.prior_rescue["default"]
+    assert prior["lured", "service_recovery"] == pytest.approx(default * 0.5)
+
+
+def test_a_prior_given_as_one_number_holds_for_every_cause():
+    cfg = offers_config()
+    cfg["catalogue"]["price_match"]["prior"] = {"rescue": 0.1, "return": 0.02}
+    offer = load_catalogue(cfg).offers[CATALOGUE.ids.index("price_match")]
+    frame = pd.concat([_customer(customer_id="A", likely_cause="burned"),
+                       _customer(customer_id="L", status="lapsed", churn_cause="lured")],
+                      ignore_index=True)
+    prior = prior_uplift(load_catalogue(cfg), frame).set_index(["customer_id", "offer_id"])
+    assert offer.prior_rescue == {"default": 0.1}
+    assert prior.loc[("A", "price_match"), "uplift"] == pytest.approx(0.05)
+    assert prior.loc[("L", "price_match"), "uplift"] == pytest.approx(0.02)

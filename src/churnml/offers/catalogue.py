@@ -22,6 +22,8 @@ from churnml.errors import ConfigError
 
 NONE = "none"
 LAPSED = "lapsed"
+DEFAULT = "default"
+LIKELY_CAUSE = "likely_cause"
 FILTERS = {"statuses": "status", "rungs": "ladder_rung", "stages": "lifecycle_stage"}
 SHARED_CAUSE_COLUMNS = ("shared_cause_flag", "shared_cause_outreach")
 
@@ -39,7 +41,7 @@ class Offer:
     causes: tuple[str, ...] | None = None
     shared_cause: bool = False
     min_value: float | None = None
-    prior_rescue: float = 0.0
+    prior_rescue: Mapping[str, float] = field(default_factory=dict)
     prior_return: Mapping[str, float] = field(default_factory=dict)
 
 
@@ -65,6 +67,13 @@ def _names(value: Any) -> tuple[str, ...] | None:
     return None if value is None else tuple(str(v) for v in value)
 
 
+def _by_cause(value: Any) -> dict[str, float]:
+    """A prior given as one number (``{"default": x}``) or as a mapping by cause."""
+    if isinstance(value, Mapping):
+        return {str(k): float(v) for k, v in value.items()}
+    return {DEFAULT: float(value)}
+
+
 def _offer(offer_id: str, spec: Mapping[str, Any]) -> Offer:
     if offer_id == NONE:
         raise ConfigError(f"offers.catalogue: '{NONE}' is reserved for 'no offer'")
@@ -76,8 +85,8 @@ def _offer(offer_id: str, spec: Mapping[str, Any]) -> Offer:
                  stages=_names(spec.get("stages")), causes=_names(spec.get("causes")),
                  shared_cause=bool(spec.get("shared_cause", False)),
                  min_value=None if spec.get("min_value") is None else float(spec["min_value"]),
-                 prior_rescue=float(prior.get("rescue", 0.0)),
-                 prior_return={str(k): float(v) for k, v in (prior.get("return") or {}).items()})
+                 prior_rescue=_by_cause(prior.get("rescue", 0.0)),
+                 prior_return=_by_cause(prior.get("return") or {}))
 
 
 def load_catalogue(offers_cfg: Mapping[str, Any]) -> Catalogue:
@@ -154,21 +163,29 @@ def eligibility(catalogue: Catalogue, customers: pd.DataFrame) -> np.ndarray:
     return np.column_stack(columns) if columns else np.zeros((len(customers), 0), dtype=bool)
 
 
+def _by(causes: pd.Series, table: Mapping[str, float]) -> np.ndarray:
+    """``table[cause]`` per row, else ``table["default"]`` (else 0)."""
+    default = float(table.get(DEFAULT, 0.0))
+    return causes.map(dict(table)).astype("Float64").fillna(default).to_numpy(float)
+
+
 def prior_matrix(catalogue: Catalogue, customers: pd.DataFrame) -> np.ndarray:
     """Uplift from the catalogue's priors, customers × offers (catalogue order).
 
-    Active customers: ``rescue × p_attrition``; lapsed: ``return[churn_cause]`` (else
-    ``return.default``). Reads ``status, p_attrition, churn_cause``.
+    Active customers: ``rescue[likely_cause] × p_attrition`` (the share of would-be
+    leavers the offer keeps, by the cause their recent signals point to - see
+    :mod:`churnml.offers.likely_cause` - else ``rescue.default``); lapsed:
+    ``return[churn_cause]`` (else ``return.default``). Reads ``status, p_attrition,
+    churn_cause`` and optionally ``likely_cause``.
     """
     lapsed = (_column(customers, "status").astype("string") == LAPSED).fillna(False).to_numpy(bool)
     risk = pd.to_numeric(_column(customers, "p_attrition"), errors="coerce").fillna(0.0)
     cause = _column(customers, "churn_cause").astype("string")
+    likely = _column(customers, LIKELY_CAUSE).astype("string")
     out = np.zeros((len(customers), len(catalogue.offers)))
     for j, offer in enumerate(catalogue.offers):
-        default = float(offer.prior_return.get("default", 0.0))
-        back = cause.map(dict(offer.prior_return)).astype("Float64").fillna(default)
-        rescue = offer.prior_rescue * risk.to_numpy(float)
-        out[:, j] = np.where(lapsed, back.to_numpy(float), rescue)
+        rescue = _by(likely, offer.prior_rescue) * risk.to_numpy(float)
+        out[:, j] = np.where(lapsed, _by(cause, offer.prior_return), rescue)
     return out
 
 

@@ -21,6 +21,7 @@ from churnml.explain import reason_codes
 from churnml.models import ChurnClassifier
 from churnml.models.uplift import predict_uplift
 from churnml.offers.allocation import choose_offers_from_config
+from churnml.offers.likely_cause import likely_cause
 from churnml.segments import segment_snapshot
 from churnml.stages.features import data_window
 from churnml.stages.train_uplift import load_model as load_uplift_model
@@ -64,12 +65,18 @@ def reasons_for(scored: pd.DataFrame, features: pd.DataFrame, segments: pd.DataF
 
 
 def offers_for(scored: pd.DataFrame, features: pd.DataFrame, models_dir: Path,
-               offers_cfg: dict[str, Any]) -> pd.DataFrame:
-    """The chosen offer per customer under the budget (``none`` for no offer)."""
+               offers_cfg: dict[str, Any], causes_cfg: dict[str, Any]) -> pd.DataFrame:
+    """The chosen offer per customer under the budget (``none`` for no offer).
+
+    ``causes_cfg`` (``segments.causes``) types each customer's likely cause from their
+    recent signals, which the priors of active customers read.
+    """
     uplift_model = load_uplift_model(models_dir)
     ids = features["customer_id"].isin(scored["customer_id"])
     uplift = predict_uplift(uplift_model, features.loc[ids]) if uplift_model else None
-    chosen = choose_offers_from_config(scored, uplift, offers_cfg)
+    causes = likely_cause(features.loc[ids], causes_cfg, offers_cfg["likely_cause"])
+    customers = scored.merge(causes, on="customer_id", how="left", validate="one_to_one")
+    chosen = choose_offers_from_config(customers, uplift, offers_cfg)
     return chosen[["customer_id", *OFFER_COLUMNS]]
 
 
@@ -81,7 +88,7 @@ def enrich(scored: pd.DataFrame, features: pd.DataFrame, models: dict[str, Churn
     out = scored.merge(segments, on="customer_id", how="left", validate="one_to_one")
     reasons = reasons_for(out, features, segments, models, params["reasons"])
     out = out.merge(reasons, on="customer_id", how="left", validate="one_to_one")
-    offers = offers_for(out, features, models_dir, params["offers"])
+    offers = offers_for(out, features, models_dir, params["offers"], params["segments"]["causes"])
     out = out.merge(offers, on="customer_id", how="left", validate="one_to_one")
     log.info("offers: %s", out["offer_id"].value_counts().to_dict())
     return out
