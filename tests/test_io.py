@@ -39,3 +39,11 @@ def test_manifest_lists_hashes_of_outputs(tmp_path):
     manifest = io.write_manifest(tmp_path / "manifest.json", [out], rows=1)
     assert manifest["outputs"]["a.json"]["sha256"] == io.sha256_file(out)
     assert io.read_json(tmp_path / "manifest.json")["rows"] == 1
+
+
+def test_sweep_removes_only_the_temp_files_of_the_named_outputs(tmp_path):
+    for name in (".a.parquet.x1.tmp", ".a.parquet.x2.tmp", ".b.json.x3.tmp", "a.parquet"):
+        (tmp_path / name).write_text("x")
+    removed = io.sweep_temp_files(tmp_path, ["a.parquet"])
+    assert [p.name for p in removed] == [".a.parquet.x1.tmp", ".a.parquet.x2.tmp"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".b.json.x3.tmp", "a.parquet"]

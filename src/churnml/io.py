@@ -41,6 +41,16 @@ def atomic_path(target: Path | str) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
+def sweep_temp_files(folder: Path | str, names: list[str] | tuple[str, ...]) -> list[Path]:
+    """Delete the temp files :func:`atomic_path` left for ``names`` in ``folder`` when a
+    run was killed (``kill -9`` skips the clean-up); return them."""
+    folder = Path(folder)
+    stale = sorted(p for name in names for p in folder.glob(f".{name}.*.tmp") if p.is_file())
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
+
+
 def _fsync_dir(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY)
     try:

@@ -77,6 +77,8 @@ def write_features(snapshots: Iterable[pa.Table], out_file: Path) -> WrittenFeat
 def run(interim_dir: Path, out_file: Path,
         params: dict[str, Any]) -> pd.DataFrame | WrittenFeatures:
     """Build features for the snapshot calendar and write them to ``out_file``."""
+    if io.sweep_temp_files(Path(out_file).parent, [Path(out_file).name]):
+        log.warning("removed temp files of %s left by an interrupted run", out_file)
     start, end = data_window(interim_dir)
     if snapshot.is_snapshot(params["data"]):  # one date; features = customer attributes
         frame = snapshot.snapshot_features(io.read_parquet(interim_dir / "customers.parquet"), end)

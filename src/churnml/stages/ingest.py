@@ -28,6 +28,7 @@ from churnml.stages.common import read_raw_table
 
 log = logging.getLogger(__name__)
 PARAMS = ["data.raw_dir", "data.mode", "data.snapshot", "ingest"]
+MANIFEST = "manifest.json"  # written last; its presence means the tables are complete
 
 
 def read_folder(folder: Path, default_tz: str, strict: bool = True,
@@ -102,6 +103,16 @@ def _remove_stale(out_dir: Path, produced: dict[str, pd.DataFrame]) -> None:
         (out_dir / f"{name}.parquet").unlink(missing_ok=True)
 
 
+def _start_writing(out_dir: Path) -> None:
+    """Before any output changes: withdraw the manifest (so a killed run never leaves one
+    describing a mix of old and new tables) and sweep temp files a killed run left."""
+    (out_dir / MANIFEST).unlink(missing_ok=True)
+    names = [f"{t}.parquet" for t in contract.TABLES] + ["quarantine.parquet", MANIFEST]
+    stale = io.sweep_temp_files(out_dir, names)
+    if stale:
+        log.warning("removed %d temp files left by an interrupted run in %s", len(stale), out_dir)
+
+
 def run(raw_dir: Path, out_dir: Path, params: dict[str, Any]) -> dict[str, Any]:
     """Ingest ``raw_dir`` into ``out_dir``; exit code 3 past the quarantine tolerance.
 
@@ -113,11 +124,12 @@ def run(raw_dir: Path, out_dir: Path, params: dict[str, Any]) -> dict[str, Any]:
     cfg, mode = params["ingest"], params["data"]["mode"]
     result = check(raw_dir, cfg, mode)
     _remove_stale(out_dir, result.tables)
+    _start_writing(out_dir)
     written = [io.write_parquet(frame, out_dir / f"{name}.parquet")
                for name, frame in result.tables.items()]
     written.append(io.write_parquet(result.quarantine, out_dir / "quarantine.parquet"))
     start, end = observation_window(result, mode, params["data"]["snapshot"])
-    manifest = io.write_manifest(out_dir / "manifest.json", written, counts=result.counts,
+    manifest = io.write_manifest(out_dir / MANIFEST, written, counts=result.counts,
                                  mode=mode, data_start=start.isoformat(),
                                  data_end=end.isoformat())
     log_quarantine(result)
