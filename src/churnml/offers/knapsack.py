@@ -12,8 +12,10 @@ one per customer to maximise the total net value with the total cost within the 
   goes to customers still without an offer. Without caps its total is within one
   option's value of the optimum, and it runs in O(n k log n).
 * :func:`exact_choice` - the integer program, solved by HiGHS through
-  :func:`scipy.optimize.milp` within a time limit (falls back to greedy without a
-  solution).
+  :func:`scipy.optimize.milp` within a time limit. When the limit stops the solver
+  before it proves optimality, its best solution so far can be far from the optimum (on
+  a busy machine it once gave 13 offers out of a 2,000 budget), so the greedy choice is
+  computed too and the better of the two is kept; with no solution at all, greedy.
 """
 
 from __future__ import annotations
@@ -154,4 +156,16 @@ def exact_choice(net: np.ndarray, cost: np.ndarray, usable: np.ndarray, budget: 
     take = result.x > 0.5
     chosen[rows[take]] = offers[take]
     log.info("exact allocation: %s (gap %.2g)", result.message, getattr(result, "mip_gap", 0.0))
-    return chosen
+    if result.status == 0:  # proven optimal
+        return chosen
+    greedy = greedy_choice(net, cost, usable, budget, caps)
+    totals = [total_value(c, net) for c in (chosen, greedy)]
+    log.warning("exact allocation stopped before optimality (%s): solver %.2f, greedy %.2f; "
+                "keeping the better", result.message, *totals)
+    return chosen if totals[0] >= totals[1] else greedy
+
+
+def total_value(chosen: np.ndarray, net: np.ndarray) -> float:
+    """Sum of the net value of the chosen offers (``-1``: none)."""
+    rows = np.flatnonzero(chosen >= 0)
+    return float(net[rows, chosen[rows]].sum())
