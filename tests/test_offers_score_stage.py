@@ -73,3 +73,23 @@ def test_a_timed_out_exact_solver_does_not_leave_the_budget_unspent(tmp_path, mo
     left, undone = _left_undone(scored, features, chosen, cfg)
     assert undone == 0, f"{undone} customers left without a paying offer, {left:.0f} unspent"
     assert (chosen["offer_id"] != NONE).mean() > 0.1
+
+
+@pytest.mark.parametrize("budget", [0.0, 57.0, 600.0, 1e6])
+def test_score_stage_offers_keep_the_rules(tmp_path, budget):
+    scored, features, cfg = _case(budget=budget, method="auto")
+    cfg["holdout_share"] = 0.3
+    chosen = offers_for(scored, features, tmp_path, cfg, CAUSES)
+    assert chosen["customer_id"].tolist() == scored["customer_id"].tolist()
+    assert chosen["offer_id"].notna().all()
+    assert set(chosen["offer_id"]) <= {*load_catalogue(cfg).ids, NONE}
+    assert _spend(chosen, cfg) <= budget + 1e-9
+    costed = chosen["offer_id"].map(dict(zip(load_catalogue(cfg).ids, load_catalogue(cfg).costs,
+                                             strict=True))).fillna(0.0) > 0
+    banned = scored["ladder_rung"].isin(["toxic", "terrorist"]).to_numpy()
+    assert banned.any() and not (costed & banned).any()
+    again = offers_for(scored.sample(frac=1.0, random_state=1), features, tmp_path, cfg, CAUSES)
+    pd.testing.assert_frame_equal(chosen.set_index("customer_id").sort_index(),
+                                  again.set_index("customer_id").sort_index())
+    if budget >= 600:
+        assert chosen["holdout"].any()
