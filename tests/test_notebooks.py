@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("e2e")]
+pytestmark = pytest.mark.xdist_group("e2e")
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9]*.py"))
 CELL_TIMEOUT = 600
 
 
-def test_the_three_notebooks_exist():
-    names = [p.stem for p in NOTEBOOKS]
-    assert names == ["01_explore_scores", "02_model_diagnostics", "03_customer_journeys"]
+def test_the_documented_notebooks_exist():
+    names = {p.stem for p in NOTEBOOKS}
+    assert {"01_explore_scores", "02_model_diagnostics", "03_customer_journeys"} <= names
 
 
 def test_notebooks_are_percent_scripts_without_outputs(project_root):
@@ -35,6 +35,7 @@ def test_notebooks_are_percent_scripts_without_outputs(project_root):
                    for c in notebook.cells if c.cell_type == "code"), path.name
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs_top_to_bottom(path: Path, tiny_pipeline: Path, tmp_path: Path,
                                      monkeypatch: pytest.MonkeyPatch):
