@@ -264,3 +264,28 @@ def test_the_checker_rejects_what_does_not_exist(capsys):
     assert fenced_blocks("```console\n$ churnml score \\\n  --out x  # c\n```\n") == [
         [["churnml", "score", "--out", "x"]]]
     capsys.readouterr()
+
+
+def _slug(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces -> '-'."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def test_links_between_docs_resolve():
+    """Relative links in README and docs name existing files (and headings)."""
+    bad = []
+    for path in DOCS:
+        text = FENCE.sub("", path.read_text(encoding="utf-8"))
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+://", target) or target.startswith("mailto:"):
+                continue
+            file, _, anchor = target.partition("#")
+            dest = (path.parent / file) if file else path
+            if not dest.exists():
+                bad.append(f"{path.name}: {target}")
+            elif anchor and dest.suffix == ".md":
+                headings = re.findall(r"^#+\s+(.*)$", dest.read_text(encoding="utf-8"), re.M)
+                if anchor not in {_slug(h) for h in headings}:
+                    bad.append(f"{path.name}: {target} (no such heading)")
+    assert not bad, bad
