@@ -29,6 +29,7 @@ from tests import fuzz_cases  # noqa: E402
 from churnml import config  # noqa: E402
 
 SHOWN = 5
+PROGRESS_EVERY = 50
 
 
 def fuzz(examples: int, rng_seed: int, scratch: Path) -> list[tuple[fuzz_cases.Case,
@@ -44,6 +45,9 @@ def fuzz(examples: int, rng_seed: int, scratch: Path) -> list[tuple[fuzz_cases.C
     @given(case=fuzz_cases.cases())
     def one(case: fuzz_cases.Case) -> None:
         results.append((case, fuzz_cases.run_case(case, params, scratch)))
+        if len(results) % PROGRESS_EVERY == 0:
+            bad = sum(bool(o.problems) for _, o in results)
+            print(f"... {len(results)} inputs, {bad} breaking an invariant", flush=True)
 
     one()
     return results

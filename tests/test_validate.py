@@ -104,6 +104,9 @@ BAD_INPUTS = {
     "negative amount that is not a return": (
         "transactions", GOOD_TX + "c1,2024-02-05T10:00:00,-40\n", 3,
         ["transactions.csv", "'amount'", "negative_amount_not_return", "-40"]),
+    "every customer quarantined (no data left to place the window)": (
+        "customers", "customer_id,signup_date,region\n,2024-01-01,north\n ,2024-01-02,east\n", 3,
+        ["customers.csv", "'customer_id'", "missing_customer_id", "<missing>"]),
     "missing customer id": (
         "transactions", GOOD_TX + ",2024-02-05T10:00:00,4\n", 3,
         ["transactions.csv", "'customer_id'", "missing_customer_id", "<missing>"]),

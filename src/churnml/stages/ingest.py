@@ -103,6 +103,19 @@ def _remove_stale(out_dir: Path, produced: dict[str, pd.DataFrame]) -> None:
         (out_dir / f"{name}.parquet").unlink(missing_ok=True)
 
 
+def _window(result: IngestResult, mode: str, snapshot: dict[str, Any] | None,
+            too_many: dict[str, float]) -> tuple[str | None, str | None]:
+    """The observation window as ISO dates; None when too many rows were quarantined to
+    place it (then the tolerance error, naming file, rule and examples, is the one to show)."""
+    try:
+        start, end = observation_window(result, mode, snapshot)
+    except ConfigError:
+        if too_many:
+            return None, None
+        raise
+    return start.isoformat(), end.isoformat()
+
+
 def _start_writing(out_dir: Path) -> None:
     """Before any output changes: withdraw the manifest (so a killed run never leaves one
     describing a mix of old and new tables) and sweep temp files a killed run left."""
@@ -128,12 +141,11 @@ def run(raw_dir: Path, out_dir: Path, params: dict[str, Any]) -> dict[str, Any]:
     written = [io.write_parquet(frame, out_dir / f"{name}.parquet")
                for name, frame in result.tables.items()]
     written.append(io.write_parquet(result.quarantine, out_dir / "quarantine.parquet"))
-    start, end = observation_window(result, mode, params["data"]["snapshot"])
-    manifest = io.write_manifest(out_dir / MANIFEST, written, counts=result.counts,
-                                 mode=mode, data_start=start.isoformat(),
-                                 data_end=end.isoformat())
-    log_quarantine(result)
     too_many = over_tolerance(result.counts, cfg)
+    window = _window(result, mode, params["data"]["snapshot"], too_many)
+    manifest = io.write_manifest(out_dir / MANIFEST, written, counts=result.counts, mode=mode,
+                                 data_start=window[0], data_end=window[1])
+    log_quarantine(result)
     if too_many:
         raise QuarantineToleranceError(
             f"{tolerance_message(result, too_many, cfg)}; all set-aside rows and their reasons "
