@@ -96,7 +96,7 @@ def test_evidence_lists_signals_and_window(cfg):
     assert row["cause_evidence"] == ("2 x competitor inquiry, 1 x price comparison "
                                      "(2023-10-04 to 2024-05-31)")
     assert row["churn_cause"] == "lured"
-    assert row["evidence_competitor_inquiry"] == 2 and row["cause_score"] == 2.5
+    assert row["evidence_competitor_inquiry"] == 2 and row["cause_score"] == 2.25
 
 
 def test_no_lapsed_customers_gives_an_empty_frame(cfg):
@@ -119,3 +119,49 @@ def test_snapshot_tables_type_churned_customers_from_attributes(cfg):
     assert dict(zip(typed["customer_id"], typed["churn_cause"], strict=True)) == {
         "refunded": "burned", "extra_data": "price", "plain": "unknown"}
     assert np.all(typed["as_of"] == AS_OF)
+
+
+def test_each_signal_counts_in_its_own_window(cfg):
+    cfg["signal_windows"] = {"complaint": {"days_before": 30, "days_after": 0},
+                             "payment_failure": {"days_before": 0, "days_after": 60}}
+    tx = transactions([(c, "2024-02-01", 30.0) for c in ("early", "inside", "late_pay", "pay")])
+    ev = events([("early", "2023-12-01", "complaint"),       # 62 days before: outside
+                 ("inside", "2024-01-20", "complaint"),      # 12 days before: inside
+                 ("late_pay", "2024-04-15", "payment_failure"),  # 74 days after: outside
+                 ("pay", "2024-02-20", "payment_failure")])
+    assert _causes(tx, ev, cfg) == {"early": "unknown", "inside": "burned",
+                                    "late_pay": "unknown", "pay": "involuntary"}
+
+
+def test_incident_exposure_after_the_last_purchase_does_not_burn(cfg):
+    cfg["signal_windows"] = {"incident_exposure": {"days_before": 180, "days_after": 0}}
+    tx = transactions([("a", "2024-02-01", 30.0)])
+    exposure = pd.DataFrame({"customer_id": ["a"], "incident_id": ["INC1"],
+                             "exposed_at": [pd.Timestamp("2024-03-01")]})
+    typed = type_causes(cause_signals(lapsed_customers(tx, AS_OF, LAPSE_DAYS), None, cfg,
+                                      exposure), cfg)
+    assert typed["churn_cause"].tolist() == ["unknown"]
+
+
+def test_a_resolved_complaint_alone_does_not_burn_but_an_unresolved_one_does(cfg):
+    tx = transactions([(c, "2024-02-01", 30.0) for c in ("resolved", "open", "unknown_state",
+                                                         "two_resolved")])
+    ev = events([("resolved", "2024-01-20", "complaint"), ("open", "2024-01-20", "complaint"),
+                 ("unknown_state", "2024-01-20", "complaint"),
+                 ("two_resolved", "2024-01-10", "complaint"),
+                 ("two_resolved", "2024-01-20", "complaint")],
+                value=[1.0, 0.0, None, 1.0, 1.0])
+    assert _causes(tx, ev, cfg) == {"resolved": "unknown", "open": "burned",
+                                    "unknown_state": "burned", "two_resolved": "burned"}
+    typed = type_causes(cause_signals(lapsed_customers(tx, AS_OF, LAPSE_DAYS), ev, cfg), cfg)
+    evidence = typed.set_index("customer_id")["cause_evidence"]
+    assert evidence["resolved"].startswith("1 x complaint, 1 x resolved complaint")
+
+
+def test_a_downgrade_points_at_price_not_a_competitor(cfg):
+    tx = transactions([("a", "2024-02-01", 30.0), ("b", "2024-02-01", 30.0)])
+    ev = events([("a", "2024-01-10", "competitor_inquiry"), ("a", "2024-01-12", "price_comparison"),
+                 ("a", "2024-01-14", "price_comparison"),
+                 ("b", "2024-01-10", "competitor_inquiry"), ("b", "2024-01-12", "price_comparison"),
+                 ("b", "2024-01-14", "price_comparison"), ("b", "2024-01-20", "downgrade")])
+    assert _causes(tx, ev, cfg) == {"a": "lured", "b": "price"}

@@ -1,7 +1,8 @@
 """Churn-cause typing (DESIGN §2): why a lapsed or exited customer left - ``burned``
 (bad experience), ``lured`` (competitor), ``price``, ``involuntary`` (payment failure,
-moved) or ``unknown`` - from the signals in a window around the lapse, with the
-evidence kept for the report.
+moved) or ``unknown`` - from the signals in windows around the lapse (each signal may
+have its own: an incident bites before the exit, a payment failure shows after the last
+purchase), with the evidence kept for the report.
 
 The rules (``segments.causes.rules``) form a decision list: each scores its cause as a
 weighted count of its signals, and the first rule whose score reaches its
@@ -57,36 +58,37 @@ def signal_names(cfg: dict[str, Any]) -> list[str]:
 
 def cause_signals(lapses: pd.DataFrame, events: pd.DataFrame | None, cfg: dict[str, Any],
                   exposure: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Signal counts in each lapsed customer's window around their last purchase.
+    """Signal counts in each lapsed customer's windows around their last purchase.
 
     Parameters
     ----------
     lapses
         :func:`lapsed_customers` (one ``as_of``).
     events
-        ``customer_id, ts, event_type``, or None.
+        ``customer_id, ts, event_type`` (``value`` for ``value_signals``), or None.
     cfg
-        The ``segments.causes`` section (``window``, ``rules``).
+        The ``segments.causes`` section: ``window`` (the default), ``signal_windows``
+        (per-signal overrides), ``value_signals`` (signals read from an event's value,
+        e.g. a resolved complaint) and ``rules``.
     exposure
         Optional :func:`~churnml.segments.shared_cause.incident_exposure`
-        (``customer_id, incident_id, exposed_at``): exposures dated in the window count
-        as the ``incident_exposure`` signal.
+        (``customer_id, incident_id, exposed_at``): exposures dated in the window of
+        ``incident_exposure`` count as that signal.
 
     Returns
     -------
     DataFrame
-        ``customer_id, as_of, window_start, window_end``, one count column per signal
-        of :func:`signal_names`, and ``cause_incidents`` (incident ids, comma-separated).
+        ``customer_id, as_of, window_start, window_end`` (the default window), one count
+        column per signal of :func:`signal_names`, and ``cause_incidents`` (ids of the
+        incidents counted, comma-separated).
     """
     as_of = lapses["as_of"].iloc[0] if len(lapses) else pd.NaT
-    win = cfg["window"]
     index = pd.Index(lapses["customer_id"], name="customer_id")
     last = pd.Series(lapses["last_purchase"].to_numpy(), index=index)
-    start = last - pd.Timedelta(days=int(win["days_before"]))
-    end = (last + pd.Timedelta(days=int(win["days_after"]))).clip(upper=as_of)
-    ev = in_windows(before(events, as_of), start, end)
+    start, end = signal_window(last, as_of, cfg, None)
+    ev = _in_signal_windows(_with_value_signals(before(events, as_of), cfg), last, as_of, cfg)
     kinds = counts_by(ev, "event_type", index) if "event_type" in ev else pd.DataFrame(index=index)
-    hits = _exposures_in_window(exposure, start, end)
+    hits = _exposures_in_window(exposure, *signal_window(last, as_of, cfg, INCIDENT_SIGNAL))
     kinds[INCIDENT_SIGNAL] = per_customer(hits["exposed_at"], hits["customer_id"], index, "size")
     out = pd.DataFrame({"as_of": as_of, "window_start": start, "window_end": end}, index=index)
     for name in signal_names(cfg):
@@ -94,6 +96,52 @@ def cause_signals(lapses: pd.DataFrame, events: pd.DataFrame | None, cfg: dict[s
     out["cause_incidents"] = hits.groupby("customer_id")["incident_id"].agg(
         lambda ids: ",".join(sorted(set(ids)))).reindex(index).astype("string")
     return out.reset_index()
+
+
+def signal_window(last: pd.Series, as_of: pd.Timestamp, cfg: dict[str, Any],
+                  signal: str | None) -> tuple[pd.Series, pd.Series]:
+    """``[start, end)`` of ``signal``'s window around each last purchase (``end`` at most
+    ``as_of``): its ``signal_windows`` entry, else the default ``window``."""
+    win = (cfg.get("signal_windows") or {}).get(signal) or cfg["window"]
+    start = last - pd.Timedelta(days=int(win["days_before"]))
+    end = (last + pd.Timedelta(days=int(win["days_after"]))).clip(upper=as_of)
+    return start, end
+
+
+def _with_value_signals(events: pd.DataFrame, cfg: dict[str, Any]) -> pd.DataFrame:
+    """``events`` plus one row per event that a ``value_signals`` entry derives, typed
+    with the derived signal's name (e.g. a complaint with value >= 1 is also a
+    ``resolved_complaint``). An event without a value derives nothing."""
+    derived = cfg.get("value_signals") or []
+    if not derived or "value" not in events or "event_type" not in events:
+        return events
+    parts = [events]
+    for spec in derived:
+        test = next(k for k in SNAPSHOT_TESTS if k in spec)
+        value = pd.to_numeric(events["value"], errors="coerce").to_numpy(dtype="float64")
+        met = SNAPSHOT_TESTS[test](value, float(spec[test])) & ~np.isnan(value)
+        rows = events.loc[(events["event_type"] == spec["event_type"]).to_numpy() & met]
+        parts.append(rows.assign(event_type=spec["signal"]))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _in_signal_windows(events: pd.DataFrame, last: pd.Series, as_of: pd.Timestamp,
+                       cfg: dict[str, Any]) -> pd.DataFrame:
+    """Events inside the window of their own type (``signal_windows``, else ``window``)."""
+    if events.empty or last.empty or "event_type" not in events:
+        return events.iloc[0:0]
+    own = cfg.get("signal_windows") or {}
+    default = cfg["window"]
+    kind = events["event_type"].astype("string")
+    days_before = kind.map({k: w["days_before"] for k, w in own.items()}).fillna(
+        default["days_before"]).astype("int64")
+    days_after = kind.map({k: w["days_after"] for k, w in own.items()}).fillna(
+        default["days_after"]).astype("int64")
+    at = events["customer_id"].map(last)
+    lo = at - pd.to_timedelta(days_before.to_numpy(), unit="D")
+    hi = at + pd.to_timedelta(days_after.to_numpy(), unit="D")
+    keep = (events["ts"] >= lo) & (events["ts"] < hi) & (events["ts"] < as_of)
+    return events.loc[keep.fillna(False).to_numpy()]
 
 
 def _exposures_in_window(exposure: pd.DataFrame | None, start: pd.Series,
