@@ -110,3 +110,21 @@ def test_no_incidents_table_means_no_flags(cfg):
     flags = shared_cause_exposure(cust, exposure, None, None, AS_OF, cfg)
     assert exposure.empty and not flags["shared_cause_exposed"].any()
     assert flags["shared_cause_incidents"].tolist() == [0]
+
+
+def test_default_scope_keys_of_the_contract_scopes_name_canonical_columns(cfg):
+    # DESIGN §4: incidents scope product / region / batch; a batch is traced through the
+    # product bought (transactions carry product_id, not a batch column).
+    canonical = {"customers": {"region"}, "transactions": {"product_id"}}
+    for scope in ("product", "region", "batch"):
+        key = cfg["scope_keys"][scope]
+        assert key["column"] in canonical[key["table"]], (scope, key)
+
+
+def test_a_batch_incident_with_the_default_keys_exposes_buyers_of_its_product(cfg):
+    cust = customers("a", "b", "c")
+    tx = transactions([("a", "2024-02-03", 9.0), ("b", "2024-02-04", 9.0),
+                       ("c", "2024-02-05", 9.0)], product_id=["P7", "P8", "P7"])
+    inc = incidents([("INC5", "2024-02-01", "2024-02-10", "batch")], scope_value=["P7"])
+    exposure = incident_exposure(cust, tx, None, inc, AS_OF, cfg)
+    assert sorted(exposure["customer_id"]) == ["a", "c"] and exposure["traced"].all()
