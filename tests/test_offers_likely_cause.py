@@ -34,3 +34,10 @@ def test_signals_over_the_window_type_the_cause_like_a_lapsed_customers():
 def test_missing_signal_columns_count_zero():
     out = likely_cause(_features(recency_days=[3, 40]), CAUSES, CFG)
     assert (out["likely_cause"] == CAUSES["fallback"]).all()
+
+
+def test_signals_kept_under_another_feature_name_are_mapped():
+    features = _features(complaint_90d=[1, 1], resolved_complaints_90d=[0, 1])
+    out = likely_cause(features, CAUSES, CFG)["likely_cause"].tolist()
+    resolved_counts = CAUSES["rules"][-1]["signals"].get("resolved_complaint", 0.0) < 0
+    assert out == ["burned", "unknown" if resolved_counts else "burned"]
