@@ -48,8 +48,8 @@ def uplift_matrix(customers: pd.DataFrame, uplift: pd.DataFrame | None,
 
     Where the model predicts, the result is ``model_weight × model + (1 −
     model_weight) × prior``: shrinkage of a model fitted on a few hundred randomised
-    rows per offer towards the prior (``rescue × p_attrition`` for active customers),
-    whose ranking of would-be leavers comes from the attrition model.
+    rows per offer towards the prior (``rescue[likely cause] × p_attrition`` for active
+    customers), whose ranking of would-be leavers comes from the attrition model.
 
     Parameters
     ----------
