@@ -80,6 +80,10 @@ def test_snapshot_mode_types_causes_from_attributes(tmp_path):
     cause = result.set_index("customer_id")["churn_cause"]
     assert cause["x"] == "burned" and pd.isna(cause["y"])  # y stayed: no cause
     assert (tmp_path / "rep" / "summary.json").is_file()
+    # dvc.yaml declares the transition matrix: snapshot mode writes it too (no moves seen)
+    matrix = pd.read_csv(tmp_path / "rep" / "transition_matrix.csv")
+    assert matrix["customers"].sum() == 0
+    assert (tmp_path / "rep" / "transition_matrix.png").is_file()
 
 
 def test_cli_knows_the_stage():

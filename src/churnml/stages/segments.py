@@ -66,11 +66,13 @@ def summarise(segments: pd.DataFrame, outreach: pd.DataFrame) -> dict[str, Any]:
 def write_reports(segments: pd.DataFrame, outreach: pd.DataFrame, reports_dir: Path) -> None:
     """Transition matrix (CSV + PNG) and the summary into ``reports_dir``."""
     io.write_json(summarise(segments, outreach), reports_dir / "summary.json")
-    if segments["ladder_rung"].isna().all():
-        return
+    # Always written (dvc.yaml declares both): without rungs (snapshot mode) or with a
+    # single snapshot the matrix is all zeros, which is what was observed.
     matrix = transition_matrix(segments)
     io.write_csv(matrix, reports_dir / "transition_matrix.csv")
-    figure = plot_transition_matrix(matrix)
+    observed = int(matrix["customers"].sum())
+    figure = plot_transition_matrix(matrix, title="Loyalty ladder transitions" + (
+        "" if observed else " (none observed: no ladder or a single snapshot)"))
     with io.atomic_path(reports_dir / "transition_matrix.png") as tmp:
         figure.savefig(tmp, format="png", dpi=120, metadata={"Software": None})
 
