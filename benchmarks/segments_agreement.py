@@ -11,7 +11,9 @@ given): churn-cause agreement with the true exit cause of every exit episode (``
 is expected as ``unknown``: no visible reason), ladder-rung agreement at the last
 snapshot, precision / recall of traced incident exposure, the exit rate of exposed
 customers who never complained vs unexposed ones, and test PR-AUC of the attrition model
-with and without the shared-cause flags. On Telco (snapshot mode, an ingested folder):
+without any shared-cause feature, with the features' incident family and with the
+segments' shared-cause flags added (--skip-pr-auc: no model fits). On Telco (snapshot
+mode, an ingested folder):
 agreement of the typed cause with the provided Churn Category. Truth is read here, by
 evaluation code, and never by the rules.
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -38,6 +41,8 @@ log = logging.getLogger("benchmarks.segments")
 TRUE_AS_TYPED = {"natural": "unknown"}
 TELCO_CAUSES = {"Competitor": "lured", "Dissatisfaction": "burned", "Attitude": "burned",
                 "Price": "price", "Other": "unknown"}
+# The features' shared-cause family (churnml.features.incidents), dropped for "none".
+INCIDENT_FEATURES = r"^(incidents?_|days_since_incident|region_complaint_rate_)"
 SHARED_FLAGS = ["shared_cause_exposed", "shared_cause_incidents", "shared_cause_complaint_rate",
                 "shared_cause_outreach"]
 
@@ -120,13 +125,14 @@ def exit_rates(segments: pd.DataFrame, exits: pd.DataFrame, horizon_days: int) -
 
 def pr_auc_gain(interim: Path, segments: pd.DataFrame, params: dict[str, Any],
                 test_snapshots: int | None = None) -> dict[str, Any]:
-    """Test PR-AUC of the attrition model with and without the shared-cause flags
-    (``test_snapshots`` overrides ``model.split.test_snapshots``)."""
+    """Test PR-AUC of the attrition model without any shared-cause feature (``none``:
+    the features' incident family dropped), with the features as configured
+    (``features``: the incident family) and with the segments' shared-cause flags added
+    (``with``). ``test_snapshots`` overrides ``model.split.test_snapshots``."""
     from churnml import calendar
     from churnml.features import connect, load_tables
     from churnml.labels import make_labels, purchase_windows
     from churnml.stages.features import compute
-    from churnml.stages.train import fit_model, training_frame
 
     start, end = data_window(interim)
     snaps = params["features"]["snapshots"]
@@ -140,24 +146,35 @@ def pr_auc_gain(interim: Path, segments: pd.DataFrame, params: dict[str, Any],
     labels = make_labels(windows, params["labels"]["lapse_days"])
     flags = segments[["customer_id", "as_of", *SHARED_FLAGS]].copy()
     flags[SHARED_FLAGS] = flags[SHARED_FLAGS].astype("float64")
+    incident_family = [c for c in features.columns if re.match(INCIDENT_FEATURES, c)]
+    assert incident_family, "no incident-family feature found: update INCIDENT_FEATURES"
     split = dict(params["model"]["split"])
     if test_snapshots:
         split["test_snapshots"] = int(test_snapshots)
-    out = {"test_snapshots": int(split["test_snapshots"])}
-    for name, frame in (("without", features), ("with", features.merge(
-            flags, on=["customer_id", "as_of"], how="left"))):
-        rows = training_frame(frame, labels, "attrition", split,
-                              params["labels"]["horizon_days"])
-        model = fit_model(rows, params["model"]["attrition"], params["model"]["calibration"],
-                          int(params["model"]["seed"]))
-        test = rows.loc[rows["role"] == "test"]
-        p = model.predict_proba(test[list(model.feature_names_in_)])[:, 1]
-        exposed = test["shared_cause_exposed"] > 0 if "shared_cause_exposed" in test else None
-        out[name] = {"pr_auc": round(float(average_precision_score(test["target"], p)), 4),
-                     "test_exposed_rows": None if exposed is None else int(exposed.sum()),
-                     "roc_auc": round(float(roc_auc_score(test["target"], p)), 4),
-                     "test_rows": len(test), "features": len(model.feature_names_in_)}
+    out: dict[str, Any] = {"test_snapshots": int(split["test_snapshots"]),
+                           "incident_family": incident_family}
+    variants = {"none": features.drop(columns=incident_family), "features": features,
+                "with": features.merge(flags, on=["customer_id", "as_of"], how="left")}
+    for name, frame in variants.items():
+        out[name] = _fit_and_score(frame, labels, params, split)
     return out
+
+
+def _fit_and_score(frame: pd.DataFrame, labels: pd.DataFrame, params: dict[str, Any],
+                   split: dict[str, Any]) -> dict[str, Any]:
+    """Fit the attrition model on ``frame``'s train rows; PR-AUC and ROC-AUC on test."""
+    from churnml.stages.train import fit_model, training_frame
+
+    rows = training_frame(frame, labels, "attrition", split, params["labels"]["horizon_days"])
+    model = fit_model(rows, params["model"]["attrition"], params["model"]["calibration"],
+                      int(params["model"]["seed"]))
+    test = rows.loc[rows["role"] == "test"]
+    p = model.predict_proba(test[list(model.feature_names_in_)])[:, 1]
+    exposed = test["shared_cause_exposed"] > 0 if "shared_cause_exposed" in test else None
+    return {"pr_auc": round(float(average_precision_score(test["target"], p)), 4),
+            "test_exposed_rows": None if exposed is None else int(exposed.sum()),
+            "roc_auc": round(float(roc_auc_score(test["target"], p)), 4),
+            "test_rows": len(test), "features": len(model.feature_names_in_)}
 
 
 def telco(interim: Path, cfg: dict[str, Any]) -> dict[str, Any]:
@@ -201,6 +218,8 @@ def main() -> None:
     parser.add_argument("--interim", type=Path, help="its ingested canonical tables")
     parser.add_argument("--telco-interim", type=Path, help="ingested Telco folder (data=telco)")
     parser.add_argument("--skip-world", action="store_true", help="Telco only")
+    parser.add_argument("--skip-pr-auc", action="store_true",
+                        help="no model fits (cause, rung and exposure figures only)")
     parser.add_argument("--test-snapshots", type=int, nargs="*", default=[0, 6],
                         help="PR-AUC test periods in snapshots (0: model.split's)")
     parser.add_argument("--out", type=Path, help="write the figures as JSON here")
@@ -212,7 +231,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         if not args.skip_world:
             world, interim = prepare(args.world, args.interim, args.params, Path(scratch))
-            result["synthetic"] = synthetic(world, interim, params, args.test_snapshots)
+            result["synthetic"] = synthetic(world, interim, params,
+                                            [] if args.skip_pr_auc else args.test_snapshots)
     if args.telco_interim:
         result["telco"] = telco(args.telco_interim, params["segments"])
     text = json.dumps(result, indent=2, default=str)
