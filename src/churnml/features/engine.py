@@ -52,7 +52,9 @@ def connect(engine: dict[str, Any]) -> ibis.BaseBackend:
 
 def _connect_duckdb(engine: dict[str, Any]) -> ibis.BaseBackend:
     con = ibis.duckdb.connect()
-    con.raw_sql("SET enable_progress_bar = false")
+    # Already off in Jupyter, where setting it at all fails without ipywidgets.
+    if con.raw_sql("SELECT current_setting('enable_progress_bar')").fetchall()[0][0]:
+        con.raw_sql("SET enable_progress_bar = false")
     if engine.get("threads"):
         con.raw_sql(f"SET threads = {int(engine['threads'])}")
     if engine.get("memory_limit"):
