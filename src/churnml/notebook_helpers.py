@@ -55,35 +55,31 @@ def read_scored(root: Path) -> pd.DataFrame:
 
 def offer_inputs(root: Path, params: dict[str, Any],
                  scored: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """The scored list with the scoring date's segments, and the predicted uplift.
+    """The customers and predicted uplift the ``score`` stage allocated offers over.
 
-    The same inputs the ``score`` stage gives :func:`churnml.offers.choose_offers`:
-    segments from :func:`churnml.stages.score_enrich.segments_for`, features of the
-    scoring date from the ``features`` stage's code, uplift from ``models/uplift``
-    (None without a trained uplift model: the catalogue's priors apply).
+    Rebuilt from the pipeline's outputs with the scoring job's own functions: segments
+    of the scoring date (:func:`churnml.stages.score_enrich.segments_for`), features of
+    that date (the ``features`` stage's code), then
+    :func:`churnml.stages.score_enrich.offer_inputs` (uplift from ``models/uplift``,
+    or None for the catalogue's priors, and each customer's likely cause).
 
     Parameters
     ----------
     scored
         The scored list: ``customer_id, as_of, status, p_attrition, value`` at least.
     """
-    from churnml.models.uplift import predict_uplift
+    from churnml.stages import score_enrich
     from churnml.stages.features import compute
-    from churnml.stages.score_enrich import segments_for
-    from churnml.stages.train_uplift import load_model
 
     root = Path(root)
     as_of = pd.Timestamp(scored["as_of"].iloc[0])
-    segments = segments_for(root / INTERIM_DIR, as_of, params)
+    segments = score_enrich.segments_for(root / INTERIM_DIR, as_of, params)
     base = scored.drop(columns=[c for c in segments.columns if c != "customer_id"],
                        errors="ignore")
     base = base.merge(segments, on="customer_id", how="left", validate="one_to_one")
-    model = load_model(root / MODELS_DIR)
-    if model is None:
-        return base, None
     features = compute(root / INTERIM_DIR, [as_of], params["features"], params["engine"])
-    features = features[features["customer_id"].isin(base["customer_id"])]
-    return base, predict_uplift(model, features)
+    return score_enrich.offer_inputs(base, features, root / MODELS_DIR, params["offers"],
+                                     params["segments"]["causes"])
 
 
 def offers_at_budgets(base: pd.DataFrame, uplift: pd.DataFrame | None,

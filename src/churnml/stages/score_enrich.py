@@ -64,9 +64,11 @@ def reasons_for(scored: pd.DataFrame, features: pd.DataFrame, segments: pd.DataF
     return reasons.rename_axis("customer_id").reset_index()
 
 
-def offers_for(scored: pd.DataFrame, features: pd.DataFrame, models_dir: Path,
-               offers_cfg: dict[str, Any], causes_cfg: dict[str, Any]) -> pd.DataFrame:
-    """The chosen offer per customer under the budget (``none`` for no offer).
+def offer_inputs(scored: pd.DataFrame, features: pd.DataFrame, models_dir: Path,
+                 offers_cfg: dict[str, Any], causes_cfg: dict[str, Any]
+                 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The customers and predicted uplift that :func:`offers_for` allocates over
+    (also used by :mod:`churnml.notebook_helpers` to re-allocate under other budgets).
 
     ``causes_cfg`` (``segments.causes``) types each customer's likely cause from their
     recent signals, which the priors of active customers read.
@@ -76,6 +78,13 @@ def offers_for(scored: pd.DataFrame, features: pd.DataFrame, models_dir: Path,
     uplift = predict_uplift(uplift_model, features.loc[ids]) if uplift_model else None
     causes = likely_cause(features.loc[ids], causes_cfg, offers_cfg["likely_cause"])
     customers = scored.merge(causes, on="customer_id", how="left", validate="one_to_one")
+    return customers, uplift
+
+
+def offers_for(scored: pd.DataFrame, features: pd.DataFrame, models_dir: Path,
+               offers_cfg: dict[str, Any], causes_cfg: dict[str, Any]) -> pd.DataFrame:
+    """The chosen offer per customer under the budget (``none`` for no offer)."""
+    customers, uplift = offer_inputs(scored, features, models_dir, offers_cfg, causes_cfg)
     chosen = choose_offers_from_config(customers, uplift, offers_cfg)
     return chosen[["customer_id", *OFFER_COLUMNS]]
 
