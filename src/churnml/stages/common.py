@@ -13,6 +13,7 @@ from churnml.errors import ContractError
 INTERIM_DIR = Path("data/interim")
 FEATURES_FILE = Path("data/features/features.parquet")
 LABELS_FILE = Path("data/features/labels.parquet")
+SEGMENTS_FILE = Path("data/segments/segments.parquet")
 MODELS_DIR = Path("models")
 REPORTS_DIR = Path("reports")
 SCORED_DIR = Path("data/scored")

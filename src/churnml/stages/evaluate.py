@@ -12,7 +12,8 @@ from churnml import evaluate, io, leakage, plots, snapshot
 from churnml.models import ChurnClassifier
 from churnml.models.baselines import RecencyBaseline, RFMLogistic
 from churnml.models.bgnbd import BGNBDBaseline
-from churnml.stages.common import model_file
+from churnml.segment_features import join_segments, model_segment_columns
+from churnml.stages.common import SEGMENTS_FILE, model_file
 from churnml.stages.train import KINDS, training_frame
 
 log = logging.getLogger(__name__)
@@ -74,9 +75,24 @@ def leakage_guard(frame: pd.DataFrame, features: list[str], cfg: dict[str, Any])
                                  cfg.get("leakage_reviewed_features") or [])
 
 
+def with_segments(features: pd.DataFrame, segments_file: Path, model: ChurnClassifier,
+                  slices: list[str]) -> pd.DataFrame:
+    """The features plus the model's segment features and the segment slice columns."""
+    if not segments_file.is_file():
+        return features
+    segments = io.read_parquet(segments_file)
+    wanted = [*model_segment_columns(model.feature_names_in_, segments),
+              *[c for c in slices if c in segments.columns and c not in features.columns]]
+    return join_segments(features, segments, wanted)
+
+
 def run(features_file: Path, labels_file: Path, models_dir: Path, reports_dir: Path,
-        params: dict[str, Any]) -> dict[str, Any]:
-    """Evaluate both models on the test snapshot, write reports, log and promote."""
+        params: dict[str, Any], segments_file: Path = SEGMENTS_FILE) -> dict[str, Any]:
+    """Evaluate both models on the test snapshot, write reports, log and promote.
+
+    The segments of each snapshot (``segments_file``) give the models their segment
+    features and the metrics their rung, stage and cause slices.
+    """
     from churnml import tracking
 
     features, labels = io.read_parquet(features_file), io.read_parquet(labels_file)
@@ -84,9 +100,10 @@ def run(features_file: Path, labels_file: Path, models_dir: Path, reports_dir: P
     in_snapshot = snapshot.is_snapshot(params["data"])
     kinds = snapshot.KINDS if in_snapshot else tuple(KINDS)
     for kind in kinds:
-        frame = training_frame(features, labels, kind, params["model"]["split"],
-                               params["labels"]["horizon_days"], params["data"])
         model = ChurnClassifier.from_dict(io.read_json(model_file(kind, models_dir)))
+        frame = training_frame(with_segments(features, segments_file, model, cfg["slices"]),
+                               labels, kind, params["model"]["split"],
+                               params["labels"]["horizon_days"], params["data"])
         results[kind], tables = evaluate_kind(frame, model, kind,
                                               params["labels"]["horizon_days"], cfg,
                                               purchase_log=not in_snapshot)

@@ -24,6 +24,7 @@ from churnml.models import ChurnClassifier
 from churnml.progress import Steps
 from churnml.report import build_summary, context_from
 from churnml.scoring import score_customers
+from churnml.segment_features import join_segments, model_segment_columns
 from churnml.stages import score_enrich, score_inputs
 from churnml.stages.common import MODELS_DIR, model_file
 from churnml.stages.features import data_window
@@ -117,11 +118,13 @@ def rows_by_model(features: pd.DataFrame, params: dict[str, Any]) -> dict[str, p
 
 def make_scorer(models: dict[str, ChurnClassifier], versions: dict[str, str],
                 params: dict[str, Any], data_dir: Path,
-                models_dir: Path = MODELS_DIR) -> Scorer:
+                models_dir: Path = MODELS_DIR,
+                segments: pd.DataFrame | None = None) -> Scorer:
     """The function that turns the feature frame into the scored list in this mode.
 
-    In event-log mode the list gets segments, reason codes and offers
-    (:mod:`churnml.stages.score_enrich`); ``models_dir`` holds the uplift models.
+    In event-log mode the list gets segments (``segments``, else computed from
+    ``data_dir``), reason codes and offers (:mod:`churnml.stages.score_enrich`);
+    ``models_dir`` holds the uplift models.
     """
     cfg = params["score"]
     if snapshot.is_snapshot(params["data"]):
@@ -132,7 +135,8 @@ def make_scorer(models: dict[str, ChurnClassifier], versions: dict[str, str],
         scored = score_customers(features, models["attrition"], models["winback"],
                                  lapse_days=int(params["labels"]["lapse_days"]), cfg=cfg,
                                  versions=versions)
-        return score_enrich.enrich(scored, features, models, params, data_dir, models_dir)
+        return score_enrich.enrich(scored, features, models, params, data_dir, models_dir,
+                                   segments)
 
     return scorer
 
@@ -197,10 +201,16 @@ def run(data_dir: Path, model: str, as_of: str | None, out_dir: Path,
         date = resolve_date(as_of, data_dir, params)
         with steps.step("features"):
             features, total = score_inputs.features_for(data_dir, date, params, subset)
+            segments = None
+            if not snapshot.is_snapshot(params["data"]):  # segments as of the date
+                segments = score_enrich.segments_for(data_dir, date, params)
+                features = join_segments(features, segments, sorted(
+                    {c for m in models.values()
+                     for c in model_segment_columns(m.feature_names_in_, segments)}))
         fields = {"inputs": score_inputs.input_hashes(data_dir),
                   "subset": subset.describe(len(features), total)}
         models_dir = MODELS_DIR if model.startswith(REGISTRY_PREFIX) else Path(model)
-        scorer = make_scorer(models, versions, params, data_dir, models_dir)
+        scorer = make_scorer(models, versions, params, data_dir, models_dir, segments)
         return score_and_write(features, scorer,
                                profiles, out_dir, params, as_of=date.isoformat(),
                                versions=versions, steps=steps, manifest_fields=fields)

@@ -90,11 +90,17 @@ def offers_for(scored: pd.DataFrame, features: pd.DataFrame, models_dir: Path,
 
 
 def enrich(scored: pd.DataFrame, features: pd.DataFrame, models: dict[str, ChurnClassifier],
-           params: dict[str, Any], data_dir: Path, models_dir: Path) -> pd.DataFrame:
-    """The scored list with segments, reasons and offers, one row per customer."""
-    as_of = pd.Timestamp(scored["as_of"].iloc[0])
-    segments = segments_for(data_dir, as_of, params)
-    out = scored.merge(segments, on="customer_id", how="left", validate="one_to_one")
+           params: dict[str, Any], data_dir: Path, models_dir: Path,
+           segments: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The scored list with segments, reasons and offers, one row per customer.
+
+    ``segments`` as :func:`segments_for` returns them (computed here when None).
+    """
+    if segments is None:
+        segments = segments_for(data_dir, pd.Timestamp(scored["as_of"].iloc[0]), params)
+    repeated = [c for c in segments.columns if c in scored.columns and c != "customer_id"]
+    out = scored.drop(columns=repeated).merge(segments, on="customer_id", how="left",
+                                              validate="one_to_one")
     reasons = reasons_for(out, features, segments, models, params["reasons"])
     out = out.merge(reasons, on="customer_id", how="left", validate="one_to_one")
     offers = offers_for(out, features, models_dir, params["offers"], params["segments"]["causes"])

@@ -12,7 +12,8 @@ from churnml import drift, io, provenance, snapshot
 from churnml.errors import ConfigError
 from churnml.features import FEATURE_KEY, feature_columns
 from churnml.models import ChurnClassifier, time_split
-from churnml.stages.common import model_file
+from churnml.segment_features import join_segments
+from churnml.stages.common import SEGMENTS_FILE, model_file
 
 log = logging.getLogger(__name__)
 KINDS = {"attrition": "active", "winback": "lapsed"}
@@ -22,7 +23,8 @@ EXAMPLE_ROWS = 5
 def params_for(kind: str) -> list[str]:
     """The params.yaml keys the training of ``kind`` reads."""
     return ["model.split", "model.seed", "model.calibration", f"model.{kind}",
-            "labels.horizon_days", "tracking", "data.mode", "data.snapshot"]
+            f"model.segment_features.{kind}", "labels.horizon_days", "tracking", "data.mode",
+            "data.snapshot"]
 
 
 def training_frame(features: pd.DataFrame, labels: pd.DataFrame, kind: str,
@@ -78,15 +80,31 @@ def write_profile(frame: pd.DataFrame, model: ChurnClassifier, path: Path) -> Pa
     return io.write_json(profile, path.with_name(drift.PROFILE_FILE))
 
 
+def with_segment_features(features: pd.DataFrame, segments_file: Path, kind: str,
+                          params: dict[str, Any]) -> pd.DataFrame:
+    """The features plus the segment columns ``model.segment_features.<kind>`` names."""
+    columns = list(params["model"]["segment_features"][kind] or [])
+    if not columns:
+        return features
+    if snapshot.is_snapshot(params["data"]):
+        raise ConfigError(f"model.segment_features.{kind} = {columns}: segment features "
+                          "need event-log data; set it to [] in snapshot mode")
+    return join_segments(features, io.read_parquet(segments_file), columns)
+
+
 def run(kind: str, features_file: Path, labels_file: Path, models_dir: Path,
-        params: dict[str, Any]) -> dict[str, Any]:
-    """Train the ``kind`` model, write it, and log and register it in MLflow."""
+        params: dict[str, Any], segments_file: Path | None = None) -> dict[str, Any]:
+    """Train the ``kind`` model, write it, and log and register it in MLflow.
+
+    ``segments_file`` (the segments stage's table) supplies the segment features.
+    """
     from churnml import tracking
 
     if snapshot.is_snapshot(params["data"]) and kind not in snapshot.KINDS:
         return skip_model(kind, models_dir)
     (models_dir / kind / snapshot.SKIPPED_FILE).unlink(missing_ok=True)
     features, labels = io.read_parquet(features_file), io.read_parquet(labels_file)
+    features = with_segment_features(features, segments_file or SEGMENTS_FILE, kind, params)
     cfg = params["model"]
     frame = training_frame(features, labels, kind, cfg["split"], params["labels"]["horizon_days"],
                            params["data"])
