@@ -28,6 +28,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, roc_auc_score
 
@@ -124,11 +125,12 @@ def exit_rates(segments: pd.DataFrame, exits: pd.DataFrame, horizon_days: int) -
 
 
 def pr_auc_gain(interim: Path, segments: pd.DataFrame, params: dict[str, Any],
-                test_snapshots: int | None = None) -> dict[str, Any]:
+                test_snapshots: int | None = None, bootstrap: int = 200) -> dict[str, Any]:
     """Test PR-AUC of the attrition model without any shared-cause feature (``none``:
     the features' incident family dropped), with the features as configured
     (``features``: the incident family) and with the segments' shared-cause flags added
-    (``with``). ``test_snapshots`` overrides ``model.split.test_snapshots``."""
+    (``with``), and the gains over ``none`` with a customer-bootstrap interval
+    (``bootstrap`` rounds). ``test_snapshots`` overrides ``model.split.test_snapshots``."""
     from churnml import calendar
     from churnml.features import connect, load_tables
     from churnml.labels import make_labels, purchase_windows
@@ -155,26 +157,54 @@ def pr_auc_gain(interim: Path, segments: pd.DataFrame, params: dict[str, Any],
                            "incident_family": incident_family}
     variants = {"none": features.drop(columns=incident_family), "features": features,
                 "with": features.merge(flags, on=["customer_id", "as_of"], how="left")}
-    for name, frame in variants.items():
-        out[name] = _fit_and_score(frame, labels, params, split)
+    scored = {name: _fit_and_score(frame, labels, params, split)
+              for name, frame in variants.items()}
+    for name, (figures, _, _) in scored.items():
+        out[name] = figures
+    out["gain_vs_none"] = {name: paired_bootstrap(scored["none"], scored[name], bootstrap)
+                           for name in ("features", "with")}
     return out
 
 
+def paired_bootstrap(base: tuple, other: tuple, rounds: int, seed: int = 0) -> dict[str, Any]:
+    """PR-AUC of ``other`` minus ``base`` on the same test rows, with a 95 % interval
+    from resampling customers (all their snapshots together)."""
+    _, test, p_base = base
+    _, test_other, p_other = other
+    assert test[["customer_id", "as_of"]].equals(test_other[["customer_id", "as_of"]])
+    codes = pd.factorize(test["customer_id"])[0]
+    y = test["target"].to_numpy()
+    rng = np.random.default_rng(seed)
+    diffs = []
+    for _ in range(int(rounds)):
+        weight = np.bincount(rng.integers(0, codes.max() + 1, codes.max() + 1),
+                             minlength=codes.max() + 1)[codes]
+        diffs.append(average_precision_score(y, p_other, sample_weight=weight)
+                     - average_precision_score(y, p_base, sample_weight=weight))
+    point = average_precision_score(y, p_other) - average_precision_score(y, p_base)
+    low, high = np.percentile(diffs, [2.5, 97.5]) if diffs else (np.nan, np.nan)
+    return {"pr_auc_gain": round(float(point), 4), "ci95": [round(float(low), 4),
+                                                           round(float(high), 4)],
+            "rounds": int(rounds)}
+
+
 def _fit_and_score(frame: pd.DataFrame, labels: pd.DataFrame, params: dict[str, Any],
-                   split: dict[str, Any]) -> dict[str, Any]:
-    """Fit the attrition model on ``frame``'s train rows; PR-AUC and ROC-AUC on test."""
+                   split: dict[str, Any]) -> tuple[dict[str, Any], pd.DataFrame, np.ndarray]:
+    """Fit the attrition model on ``frame``'s train rows; PR-AUC and ROC-AUC on test,
+    the test rows and their predictions."""
     from churnml.stages.train import fit_model, training_frame
 
     rows = training_frame(frame, labels, "attrition", split, params["labels"]["horizon_days"])
     model = fit_model(rows, params["model"]["attrition"], params["model"]["calibration"],
                       int(params["model"]["seed"]))
-    test = rows.loc[rows["role"] == "test"]
+    test = rows.loc[rows["role"] == "test"].sort_values(["customer_id", "as_of"])
+    test = test.reset_index(drop=True)
     p = model.predict_proba(test[list(model.feature_names_in_)])[:, 1]
     exposed = test["shared_cause_exposed"] > 0 if "shared_cause_exposed" in test else None
     return {"pr_auc": round(float(average_precision_score(test["target"], p)), 4),
             "test_exposed_rows": None if exposed is None else int(exposed.sum()),
             "roc_auc": round(float(roc_auc_score(test["target"], p)), 4),
-            "test_rows": len(test), "features": len(model.feature_names_in_)}
+            "test_rows": len(test), "features": len(model.feature_names_in_)}, test, p
 
 
 def telco(interim: Path, cfg: dict[str, Any]) -> dict[str, Any]:
@@ -190,7 +220,7 @@ def telco(interim: Path, cfg: dict[str, Any]) -> dict[str, Any]:
 
 
 def synthetic(world: Path, interim: Path, params: dict[str, Any],
-              test_snapshots: list[int]) -> dict[str, Any]:
+              test_snapshots: list[int], bootstrap: int = 200) -> dict[str, Any]:
     """Every synthetic-world figure of the issue."""
     cfg = params["segments"]
     tables = read_tables(interim)
@@ -207,7 +237,8 @@ def synthetic(world: Path, interim: Path, params: dict[str, Any],
     if (truth / "exposures.parquet").is_file():
         result["tracing"] = tracing_quality(tables, end.as_unit("us"), cfg["shared_cause"],
                                             pd.read_parquet(truth / "exposures.parquet"))
-    result["pr_auc"] = [pr_auc_gain(interim, segments, params, n) for n in test_snapshots]
+    result["pr_auc"] = [pr_auc_gain(interim, segments, params, n, bootstrap)
+                        for n in test_snapshots]
     return result
 
 
@@ -222,6 +253,8 @@ def main() -> None:
                         help="no model fits (cause, rung and exposure figures only)")
     parser.add_argument("--test-snapshots", type=int, nargs="*", default=[0, 6],
                         help="PR-AUC test periods in snapshots (0: model.split's)")
+    parser.add_argument("--bootstrap", type=int, default=200,
+                        help="customer-bootstrap rounds for the PR-AUC gain intervals")
     parser.add_argument("--out", type=Path, help="write the figures as JSON here")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO,
@@ -232,7 +265,8 @@ def main() -> None:
         if not args.skip_world:
             world, interim = prepare(args.world, args.interim, args.params, Path(scratch))
             result["synthetic"] = synthetic(world, interim, params,
-                                            [] if args.skip_pr_auc else args.test_snapshots)
+                                            [] if args.skip_pr_auc else args.test_snapshots,
+                                            args.bootstrap)
     if args.telco_interim:
         result["telco"] = telco(args.telco_interim, params["segments"])
     text = json.dumps(result, indent=2, default=str)
