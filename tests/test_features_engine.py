@@ -126,3 +126,27 @@ def test_features_and_labels_stages_write_their_files(folder: Path, tmp_path: Pa
     horizon = pd.Timedelta(days=params["labels"]["horizon_days"])
     assert (labels["as_of"] + horizon <= pd.Timestamp("2024-06-24")).all()
     assert set(labels["as_of"]) < set(frame["as_of"])
+
+
+def _setting(con: ibis.BaseBackend, name: str) -> str:
+    return con.raw_sql(f"SELECT current_setting('{name}')").fetchall()[0][0]
+
+
+def test_duckdb_memory_limit_temp_directory_and_threads_reach_the_connection(
+        tmp_path: Path) -> None:
+    spill = tmp_path / "spill dir's"
+    con = connect({"name": "duckdb", "threads": 1, "memory_limit": "300MB",
+                   "temp_directory": str(spill)})
+    assert _setting(con, "memory_limit") == "286.1 MiB"  # 300 * 1000^2 bytes
+    assert _setting(con, "threads") == 1
+    assert _setting(con, "temp_directory") == str(spill)
+    default = connect({"name": "duckdb", "threads": None, "memory_limit": None,
+                       "temp_directory": None})
+    assert _setting(default, "memory_limit") != "286.1 MiB"
+
+
+@pytest.mark.parametrize(("key", "value"), [("memory_limit", "lots"), ("memory_limit", "8XB"),
+                                            ("threads", 0), ("threads", "two")])
+def test_a_bad_duckdb_setting_is_a_config_error_naming_the_key(key: str, value: object) -> None:
+    with pytest.raises(ConfigError, match=rf"engine\.{key}="):
+        connect({"name": "duckdb", key: value})

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
@@ -26,6 +27,7 @@ from churnml.errors import ConfigError
 log = logging.getLogger(__name__)
 DUCKDB, SPARK = "duckdb", "spark"
 FEATURE_TABLES = ("customers", "transactions", "events", "incidents")
+DUCKDB_TEXT_SETTINGS = ("memory_limit", "temp_directory")
 _names = itertools.count()
 # A date no data holds: per-snapshot SQL is compiled once with it, then it is replaced.
 SENTINEL = pd.Timestamp("2199-01-01 00:00:00.123456")
@@ -39,8 +41,14 @@ def connect(engine: dict[str, Any]) -> ibis.BaseBackend:
     ----------
     engine
         The ``engine`` config section: ``name`` (``duckdb`` or ``spark``) and the
-        engine's own settings (DuckDB: ``threads``, ``memory_limit``; Spark:
-        ``master``, ``app_name``, ``conf``).
+        engine's own settings (DuckDB: ``threads``, ``memory_limit``,
+        ``temp_directory``, see :func:`duckdb_settings`; Spark: ``master``,
+        ``app_name``, ``conf``).
+
+    Raises
+    ------
+    ConfigError
+        An unknown engine, PySpark missing, or a setting the engine rejects.
     """
     name = engine.get("name", DUCKDB)
     if name == DUCKDB:
@@ -55,11 +63,38 @@ def _connect_duckdb(engine: dict[str, Any]) -> ibis.BaseBackend:
     # Already off in Jupyter, where setting it at all fails without ipywidgets.
     if con.raw_sql("SELECT current_setting('enable_progress_bar')").fetchall()[0][0]:
         con.raw_sql("SET enable_progress_bar = false")
-    if engine.get("threads"):
-        con.raw_sql(f"SET threads = {int(engine['threads'])}")
-    if engine.get("memory_limit"):
-        con.raw_sql(f"SET memory_limit = '{engine['memory_limit']}'")
+    for key, value in duckdb_settings(engine).items():
+        try:
+            con.raw_sql(f"SET {key} = {value}")
+        except duckdb.Error as exc:
+            raise ConfigError(f"engine.{key}={engine[key]!r} is not valid for DuckDB: "
+                              f"{str(exc).splitlines()[0]}") from exc
+    log.debug("DuckDB settings: %s", duckdb_settings(engine) or "defaults")
     return con
+
+
+def duckdb_settings(engine: dict[str, Any]) -> dict[str, str]:
+    """The DuckDB settings the ``engine`` section sets, as SQL literals.
+
+    ``threads`` (a positive integer), ``memory_limit`` (e.g. ``"8GB"``) and
+    ``temp_directory`` (where DuckDB spills what exceeds the memory limit); a key
+    that is absent or null keeps DuckDB's default.
+
+    Raises
+    ------
+    ConfigError
+        ``threads`` is not a positive integer.
+    """
+    out = {}
+    threads = engine.get("threads")
+    if threads is not None:
+        if isinstance(threads, bool) or not str(threads).isdigit() or int(threads) < 1:
+            raise ConfigError(f"engine.threads={threads!r} must be a positive integer or null")
+        out["threads"] = str(int(threads))
+    for key in DUCKDB_TEXT_SETTINGS:
+        if engine.get(key) is not None:
+            out[key] = "'" + str(engine[key]).replace("'", "''") + "'"
+    return out
 
 
 def _connect_spark(engine: dict[str, Any]) -> ibis.BaseBackend:
