@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import re
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -99,16 +101,34 @@ def duckdb_settings(engine: dict[str, Any]) -> dict[str, str]:
 
 def _connect_spark(engine: dict[str, Any]) -> ibis.BaseBackend:
     """A Spark session (local or cluster) wrapped by Ibis's pyspark backend."""
+    return ibis.pyspark.connect(spark_session(engine))
+
+
+def spark_session(engine: dict[str, Any]) -> Any:
+    """The ``pyspark.sql.SparkSession`` the Spark engine settings describe.
+
+    Parameters
+    ----------
+    engine
+        The ``engine`` config section of ``engine=spark``: ``master``, ``app_name``
+        and ``conf`` (passed one by one to ``SparkSession.builder.config``). An
+        already running session is reused (``getOrCreate``). In local mode the
+        Python workers (``mapInPandas``) run this interpreter unless the
+        ``PYSPARK_PYTHON`` environment variable names another: PySpark's own
+        default is ``python3`` on the ``PATH``, which may lack churnml.
+    """
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:
         raise ConfigError("engine.name=spark needs pyspark: pip install 'churnml[spark]'") from exc
-    builder = SparkSession.builder.master(str(engine.get("master", "local[*]")))
-    builder = builder.appName(str(engine.get("app_name", "churnml")))
-    for key, value in (engine.get("conf") or {}).items():
+    master = str(engine.get("master", "local[*]"))
+    conf = dict(engine.get("conf") or {})
+    if master.startswith("local") and not os.environ.get("PYSPARK_PYTHON"):
+        os.environ["PYSPARK_PYTHON"] = sys.executable  # read when the context starts
+    builder = SparkSession.builder.master(master).appName(str(engine.get("app_name", "churnml")))
+    for key, value in conf.items():
         builder = builder.config(str(key), str(value))
-    session = builder.getOrCreate()
-    return ibis.pyspark.connect(session)
+    return builder.getOrCreate()
 
 
 def key_strategy(con: ibis.BaseBackend, customers: ir.Table) -> str:
