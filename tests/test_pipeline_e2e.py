@@ -42,6 +42,8 @@ def test_scored_list_explains_segments_and_offers(project):
     assert scored["offer_id"].notna().all() and scored["ladder_rung"].notna().all()
     at_risk = scored[scored["risk_band"] == "high"]
     assert at_risk["reason_1"].notna().mean() > 0.5
+    unexplained = (scored["risk_band"] == "low") & (scored["offer_id"] == "none")
+    assert scored.loc[unexplained, "reason_1"].isna().all()  # reasons.explain: actionable
     no_spend = scored["ladder_rung"].isin(["terrorist", "toxic"])
     assert (scored.loc[no_spend, "offer_id"] == "none").all()
 

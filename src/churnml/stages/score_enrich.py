@@ -3,7 +3,8 @@
 Adds to the output of :func:`churnml.scoring.score_customers`: ``ladder_rung``,
 ``lifecycle_stage``, ``churn_cause`` and the shared-cause columns (from
 :mod:`churnml.segments`), ``reason_1..3`` (from each model's own feature
-contributions, :mod:`churnml.explain`) and ``offer_id, expected_net_value, holdout``
+contributions, :mod:`churnml.explain`; for the customers ``reasons.explain`` selects)
+and ``offer_id, expected_net_value, holdout``
 (from :mod:`churnml.offers`, with uplift models from ``models/uplift`` when trained,
 else the catalogue's priors).
 """
@@ -17,10 +18,12 @@ from typing import Any
 import pandas as pd
 
 from churnml import io
+from churnml.errors import ConfigError
 from churnml.explain import reason_codes
 from churnml.models import ChurnClassifier
 from churnml.models.uplift import predict_uplift
 from churnml.offers.allocation import choose_offers_from_config
+from churnml.offers.catalogue import NONE
 from churnml.offers.likely_cause import likely_cause
 from churnml.segments import segment_snapshot
 from churnml.stages.features import data_window
@@ -64,6 +67,23 @@ def reasons_for(scored: pd.DataFrame, features: pd.DataFrame, segments: pd.DataF
     return reasons.rename_axis("customer_id").reset_index()
 
 
+def to_explain(scored: pd.DataFrame, reasons_cfg: dict[str, Any]) -> pd.Series:
+    """Which rows of the scored list get reason codes (``reasons.explain``).
+
+    Parameters
+    ----------
+    scored
+        ``risk_band`` and ``offer_id`` per customer (``actionable`` reads them).
+    """
+    scope = reasons_cfg["explain"]
+    if scope == "all":
+        return pd.Series(True, index=scored.index)
+    if scope != "actionable":
+        raise ConfigError(f"reasons.explain = {scope!r}; choose 'actionable' or 'all'")
+    at_risk = scored["risk_band"].isin(list(reasons_cfg["explain_risk_bands"]))
+    return (at_risk | (scored["offer_id"] != NONE)).fillna(False).astype(bool)
+
+
 def offer_inputs(scored: pd.DataFrame, features: pd.DataFrame, models_dir: Path,
                  offers_cfg: dict[str, Any], causes_cfg: dict[str, Any]
                  ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
@@ -101,9 +121,12 @@ def enrich(scored: pd.DataFrame, features: pd.DataFrame, models: dict[str, Churn
     repeated = [c for c in segments.columns if c in scored.columns and c != "customer_id"]
     out = scored.drop(columns=repeated).merge(segments, on="customer_id", how="left",
                                               validate="one_to_one")
-    reasons = reasons_for(out, features, segments, models, params["reasons"])
-    out = out.merge(reasons, on="customer_id", how="left", validate="one_to_one")
     offers = offers_for(out, features, models_dir, params["offers"], params["segments"]["causes"])
     out = out.merge(offers, on="customer_id", how="left", validate="one_to_one")
     log.info("offers: %s", out["offer_id"].value_counts().to_dict())
+    explain = to_explain(out, params["reasons"])
+    reasons = reasons_for(out[explain], features, segments, models, params["reasons"])
+    out = out.merge(reasons, on="customer_id", how="left", validate="one_to_one")
+    log.info("reasons for %d of %d customers (reasons.explain: %s)", int(explain.sum()),
+             len(out), params["reasons"]["explain"])
     return out
