@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import ibis
@@ -15,6 +16,7 @@ from churnml.errors import ConfigError
 from churnml.features import build_features, compute_features, connect, load_tables
 from churnml.features import engine as engine_module
 from churnml.features import inputs as inputs_module
+from churnml.features.core import snapshot_features
 from churnml.features.engine import key_strategy, literal_sql
 from churnml.features.hooks import load_post_steps
 from churnml.stages import features as features_stage
@@ -150,3 +152,18 @@ def test_duckdb_memory_limit_temp_directory_and_threads_reach_the_connection(
 def test_a_bad_duckdb_setting_is_a_config_error_naming_the_key(key: str, value: object) -> None:
     with pytest.raises(ConfigError, match=rf"engine\.{key}="):
         connect({"name": "duckdb", key: value})
+
+
+def test_the_spark_sql_of_the_features_has_no_decimal_literal() -> None:
+    """Spark reads a bare ``2.5`` as DECIMAL(2,1); every float literal must be a cast double."""
+    pytest.importorskip("pyspark")
+    _ = ibis.pyspark  # registers the pyspark compiler's options (no session is started)
+    world = random_world(3, 12, 150, 120, 2, DATES)
+    tables = {name: ibis.table(ibis.memtable(frame).schema(), name=name)
+              for name, frame in world.items()}
+    cfg = load_config("features")
+    inputs = inputs_module.prepare(tables, cfg, inputs_module.FAMILIES, inputs_module.ID_KEYS)
+    sql = ibis.to_sql(snapshot_features(inputs, DATES[0], cfg), dialect="pyspark")
+    code = re.sub(r"'[^']*'", "''", sql)  # string literals (and the cast doubles' text) aside
+    assert "AS DOUBLE" in sql and "86400.0" in sql
+    assert re.findall(r"(?<![\w.`])\d+\.\d+(?![\w`])", code) == []

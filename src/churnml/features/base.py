@@ -35,10 +35,22 @@ def is_event(events: ir.Table, cfg: dict[str, Any], *kinds: str) -> ir.BooleanVa
     return events.code.isin([codes[k] for k in kinds])
 
 
+def double(value: float) -> ir.FloatingScalar:
+    """A float64 literal that every backend reads as a double.
+
+    Ibis writes a Python float as a bare ``2.5``, which Spark SQL (and DuckDB) type
+    as ``DECIMAL(2,1)``: next to an integer or decimal column the arithmetic would
+    then be decimal, with its own precision and rounding. Casting the literal's
+    text keeps it a double on every engine, equal to ``value`` (both parse the
+    shortest ``repr`` back to the same double).
+    """
+    return ibis.literal(repr(float(value))).cast("float64")
+
+
 def days_between(later: ir.TimestampValue, earlier: ir.TimestampValue) -> ir.FloatingValue:
     """Fractional days from ``earlier`` to ``later`` (null if either is null)."""
     seconds = later.epoch_seconds().cast("float64") - earlier.epoch_seconds().cast("float64")
-    return seconds / SECONDS_PER_DAY
+    return seconds / double(SECONDS_PER_DAY)
 
 
 def days_ago(as_of: ir.TimestampScalar, days: int) -> ir.TimestampValue:
@@ -54,6 +66,7 @@ def in_window(ts: ir.TimestampValue, as_of: ir.TimestampScalar, lo_days: int,
 
 def ratio(numerator: ir.NumericValue, denominator: ir.NumericValue) -> ir.FloatingValue:
     """``numerator / denominator``, null when the denominator is null or not positive."""
+    # A float64 numerator makes the division a double one on every engine.
     return ibis.ifelse(denominator > 0, numerator.cast("float64") / denominator, ibis.null())
 
 

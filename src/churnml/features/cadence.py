@@ -30,7 +30,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from churnml.features.base import Metrics, ratio
+from churnml.features.base import Metrics, double, ratio
 
 MIN_GAPS_FOR_SPREAD = 2
 
@@ -56,8 +56,8 @@ def derive(table: ir.Table, cfg: dict[str, Any]) -> dict[str, ir.Value]:
     """Mean and spread of the gaps, and recency against them."""
     n = table._gap_count
     mean = ratio(table._gap_sum, n)
-    variance = (table._gap_square_sum - n * mean * mean) / (n - 1)
-    spread = ibis.ifelse(n >= MIN_GAPS_FOR_SPREAD, ibis.greatest(variance, 0.0).sqrt(),
+    variance = (table._gap_square_sum - n * mean * mean) / (n - 1).cast("float64")
+    spread = ibis.ifelse(n >= MIN_GAPS_FOR_SPREAD, ibis.greatest(variance, double(0.0)).sqrt(),
                          ibis.null())
     return {
         "mean_gap_days": mean,

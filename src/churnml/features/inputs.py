@@ -33,7 +33,7 @@ import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 from churnml.errors import ConfigError
-from churnml.features.base import KEY, days_between, event_codes, flag
+from churnml.features.base import KEY, days_between, double, event_codes, flag
 from churnml.features.experience import with_resolution
 
 SHARED = ("customers", "purchases", "returns", "events", "incidents")
@@ -117,14 +117,14 @@ def _is_return(tx: ir.Table) -> ir.BooleanValue:
 
 
 def _category_amount(tx: ir.Table, categories: list[str]) -> ir.FloatingValue:
-    return ibis.ifelse(tx.category.isin(list(categories)), tx.amount, 0.0)
+    return ibis.ifelse(tx.category.isin(list(categories)), tx.amount, double(0.0))
 
 
 def _purchase_columns(rows: ir.Table, cfg: dict[str, Any], products: bool) -> dict[str, ir.Value]:
     """Optional narrow columns of a purchase line, from the columns the data has."""
     signals, extra = cfg["signals"], {}
     if "discount" in rows.columns:
-        extra["discount"] = rows.discount.fill_null(0.0)
+        extra["discount"] = rows.discount.fill_null(double(0.0))
     if "category" in rows.columns:
         extra["substitute_amount"] = _category_amount(rows, signals["substitute_categories"])
         extra["discount_category_amount"] = _category_amount(rows, signals["discount_categories"])

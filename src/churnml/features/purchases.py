@@ -28,10 +28,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import ibis
 import ibis.expr.types as ir
 
-from churnml.features.base import Metrics, days_between, flag, in_window, ratio
+from churnml.features.base import Metrics, days_between, double, flag, in_window, ratio
 
 
 def windows(cfg: dict[str, Any]) -> list[int]:
@@ -55,7 +54,7 @@ def _trend_metrics(rows: ir.Table, as_of: ir.TimestampScalar, cfg: dict[str, Any
     bins, bin_days = trend_shape(cfg)
     span = bins * bin_days
     bin_index = (days_between(as_of, rows.ts) / bin_days).floor().cast("float64")
-    centred = ibis.literal((bins - 1) / 2.0, type="float64") - bin_index
+    centred = double((bins - 1) / 2.0) - bin_index
     in_span = in_window(rows.ts, as_of, 0, span)
     out = Metrics(counts={"_trend_moment": (rows.amount * centred).sum(where=in_span)})
     if span not in windows(cfg):
@@ -124,9 +123,9 @@ def derive(table: ir.Table, cfg: dict[str, Any]) -> dict[str, ir.Value]:
         out[f"spend_ratio_{w}d"] = ratio(table[f"spend_{w}d"], table[f"spend_prev_{w}d"])
         versus = ratio(table[f"spend_{w}d"] / w, baseline_daily)
         out[f"spend_vs_baseline_{w}d"] = versus
-        out[f"spend_drop_{w}d"] = flag(versus < drop_ratio)
+        out[f"spend_drop_{w}d"] = flag(versus < double(drop_ratio))
     bins, bin_days = trend_shape(cfg)
-    spread = bins * (bins * bins - 1) / 12.0  # sum of squared centred bin positions
+    spread = double(bins * (bins * bins - 1) / 12.0)  # sum of squared centred bin positions
     if bins > 1:
         mean_bin = spend_in(table, bins * bin_days) / bins
         out[f"spend_trend_{bins * bin_days}d"] = ratio(table._trend_moment / spread, mean_bin)
