@@ -42,3 +42,29 @@ def test_spark_local_mode_gives_the_same_features_as_duckdb(tmp_path: Path) -> N
     assert_frames_close(actual, expected, [c for c in expected.columns if c not in TEXT])
     for column in TEXT[2:]:
         assert actual[column].tolist() == expected[column].tolist()
+
+
+def test_spark_local_mode_gives_the_same_purchase_windows_and_labels_as_duckdb(
+        tmp_path: Path) -> None:
+    from churnml.features import connect, load_tables
+    from churnml.labels import make_labels, purchase_windows
+
+    engine = _spark_engine(tmp_path)
+    for name, frame in random_world(7, 30, 400, 300, 3, DATES).items():
+        frame.to_parquet(tmp_path / f"{name}.parquet", index=False)
+    cfg = {**load_config("labels"), "horizon_days": 90}
+    cfg["attrition"] = {**cfg["attrition"], "cancellation_event": "downgrade",
+                        "definition": ["no_purchase", "spend_drop", "cancellation"]}
+    frames = {}
+    for name, settings in (("duckdb", {"name": "duckdb"}), ("spark", engine)):
+        con = connect(settings)
+        tables = load_tables(con, tmp_path, ("customers", "transactions", "events"))
+        windows = con.execute(purchase_windows(tables["customers"], tables["transactions"],
+                                               DATES, 90, events=tables["events"],
+                                               labels_cfg=cfg))
+        frames[name] = windows.sort_values(["customer_id", "as_of"], ignore_index=True)
+    expected, actual = frames["duckdb"], frames["spark"]
+    assert list(actual.columns) == list(expected.columns) and len(actual) == len(expected)
+    assert (expected["cancelled_in_horizon"] > 0).any() and (expected["baseline_spend"] > 0).any()
+    assert_frames_close(actual, expected, [c for c in expected.columns if c not in TEXT])
+    pd.testing.assert_frame_equal(make_labels(actual, 60, cfg), make_labels(expected, 60, cfg))

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from churnml.errors import ConfigError
-from churnml.features.base import days_ago, days_between
+from churnml.features.base import days_ago, days_between, double
 from churnml.features.core import FEATURE_KEY
 from churnml.features.engine import timestamp
 
@@ -92,8 +92,8 @@ def _snapshot_windows(customers: ir.Table, purchases: ir.Table, cancels: ir.Tabl
                "recency_days": days_between(t, out._last),
                "tenure_days": days_between(t, out.signup_date),
                "purchases_in_horizon": out._bought.fill_null(0),
-               "spend_in_horizon": out._spent.fill_null(0.0),
-               "baseline_spend": out._baseline.fill_null(0.0)}
+               "spend_in_horizon": out._spent.fill_null(double(0.0)),
+               "baseline_spend": out._baseline.fill_null(double(0.0))}
     if cancels is not None:
         columns["cancelled_in_horizon"] = out._cancelled.fill_null(0)
     return out.select(**columns)
