@@ -13,7 +13,7 @@ Reported per engine: wall time, CPU time and peak memory — the Python process'
 RSS, plus the Spark JVM's peak RSS and CPU read from ``/proc`` before it stops.
 
     python benchmarks/scale.py --transactions 1000000 --spark          # a quick check
-    python benchmarks/scale.py --transactions 100000000 --memory-limit 16GB \\
+    python benchmarks/scale.py --transactions 100000000 --memory-limit 8GB \\
         --temp-directory /scratch/duckdb --data /scratch/world_1e8     # 10^8 on DuckDB
     python benchmarks/scale.py --transactions 10000000 --spark --spark-master 'local[*]'
 """
@@ -206,7 +206,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=None,
                         help="default: one per 10 transactions")
     parser.add_argument("--snapshots", type=int, default=1, help="last N month starts")
-    parser.add_argument("--memory-limit", default="16GB", help="DuckDB memory_limit")
+    parser.add_argument("--memory-limit", default="8GB", help="DuckDB memory_limit")
     parser.add_argument("--temp-directory", default=None, help="DuckDB temp_directory")
     parser.add_argument("--threads", type=int, default=None, help="DuckDB threads")
     parser.add_argument("--spark", action="store_true", help="also run Spark local mode")
