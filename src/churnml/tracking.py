@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +21,12 @@ from churnml.models.classifier import ChurnClassifier
 
 log = logging.getLogger(__name__)
 MODEL_SHA_TAG = "model_sha256"
-os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+SQLITE_PREFIX = "sqlite:///"
 
 def _mlflow():  # imported lazily: mlflow is slow to import and has import-time side effects
     import warnings
 
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     import mlflow
 
     # We log a small PythonModel instance on purpose; its code lives in this module.
@@ -34,15 +37,41 @@ def resolve_uri(cfg: dict[str, Any]) -> str:
     """The tracking URI: ``MLFLOW_TRACKING_URI`` wins over ``tracking.uri``."""
     return os.environ.get("MLFLOW_TRACKING_URI") or cfg["uri"]
 
+@contextmanager
+def _store_lock(uri: str) -> Iterator[None]:
+    """Hold an exclusive lock on ``<db>.lock`` next to a sqlite store (else nothing).
+
+    The first process to open a new sqlite store creates its schema; two processes
+    doing it at once (parallel ``dvc exp run --queue`` workers) fail with "table
+    already exists". Opening the store and creating the experiment under this lock
+    serialises that; later writes are short transactions sqlite itself serialises.
+    """
+    if not uri.startswith(SQLITE_PREFIX):
+        yield
+        return
+    import fcntl
+
+    lock_file = Path(uri[len(SQLITE_PREFIX):].split("?")[0] + ".lock")
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with lock_file.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _setup(cfg: dict[str, Any]) -> str:
     mlflow = _mlflow()
-    mlflow.set_tracking_uri(resolve_uri(cfg))
-    client = mlflow.MlflowClient()
-    experiment = client.get_experiment_by_name(cfg["experiment"])
-    if experiment is None:
+    uri = resolve_uri(cfg)
+    mlflow.set_tracking_uri(uri)
+    with _store_lock(uri):
+        client = mlflow.MlflowClient()
+        experiment = client.get_experiment_by_name(cfg["experiment"])
+        if experiment is not None:
+            return experiment.experiment_id
         location = Path(cfg["artifact_location"]).resolve().as_uri()
         return client.create_experiment(cfg["experiment"], artifact_location=location)
-    return experiment.experiment_id
 
 def _pyfunc_class():
     mlflow = _mlflow()
@@ -122,22 +151,23 @@ def promote_if_better(cfg: dict[str, Any], name: str, version: str, metric: str,
     _setup(cfg)
     client = mlflow.MlflowClient()
     alias = cfg["champion_alias"]
-    client.set_model_version_tag(name, version, f"test_{metric}", repr(float(value)))
-    try:
-        current = client.get_model_version_by_alias(name, alias)
-    except mlflow.exceptions.MlflowException:
-        current = None
-    if current is None or str(current.version) == str(version):
-        promoted, reason = True, "no champion yet" if current is None else "already champion"
-    else:
-        best = float(current.tags.get(f"test_{metric}", "-inf"))
-        promoted = value > best + min_improvement
-        reason = (f"test {metric} {value:.4f} vs champion v{current.version} {best:.4f}"
-                  f" (needs > +{min_improvement})")
-    if promoted:
-        client.set_registered_model_alias(name, alias, version)
-    client.set_model_version_tag(name, version, "promotion", ("promoted: " if promoted else
-                                                              "not promoted: ") + reason)
+    with _store_lock(resolve_uri(cfg)):  # read, compare and move the alias as one step
+        client.set_model_version_tag(name, version, f"test_{metric}", repr(float(value)))
+        try:
+            current = client.get_model_version_by_alias(name, alias)
+        except mlflow.exceptions.MlflowException:
+            current = None
+        if current is None or str(current.version) == str(version):
+            promoted, reason = True, "no champion yet" if current is None else "already champion"
+        else:
+            best = float(current.tags.get(f"test_{metric}", "-inf"))
+            promoted = value > best + min_improvement
+            reason = (f"test {metric} {value:.4f} vs champion v{current.version} {best:.4f}"
+                      f" (needs > +{min_improvement})")
+        if promoted:
+            client.set_registered_model_alias(name, alias, version)
+        client.set_model_version_tag(name, version, "promotion", ("promoted: " if promoted else
+                                                                  "not promoted: ") + reason)
     log.info("%s v%s %s (%s)", name, version, "promoted" if promoted else "not promoted", reason)
     return {"promoted": promoted, "reason": reason}
 
