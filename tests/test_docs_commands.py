@@ -39,6 +39,9 @@ BIN = Path(sys.executable).parent
 EXTERNAL = {"source", "export", "java"}
 
 
+ENV_ASSIGNMENT = re.compile(r"^[A-Z_][A-Z0-9_]*=")
+
+
 def fenced_blocks(text: str) -> list[list[list[str]]]:
     """The commands of each shell block: a list of argv lists per block."""
     blocks = []
@@ -48,6 +51,8 @@ def fenced_blocks(text: str) -> list[list[list[str]]]:
         for line in joined.splitlines():
             line = re.sub(r"^\s*\$\s+", "", line)
             argv = shlex.split(line, comments=True)
+            while argv and ENV_ASSIGNMENT.match(argv[0]):  # VAR=value cmd ...: check cmd
+                argv = argv[1:]
             if argv:
                 commands.append(argv)
         blocks.append(commands)
