@@ -80,3 +80,28 @@ def test_evaluate_stage_does_not_promote_a_model_with_an_unreviewed_leak(tmp_pat
     assert _stage_run(tmp_path / "b", monkeypatch, leaky,
                       reviewed=["days_to_cancellation"]) == ["churn-attrition"]
     assert _stage_run(tmp_path / "c", monkeypatch, HONEST, reviewed=[]) == ["churn-attrition"]
+
+
+def test_an_outcome_column_among_model_inputs_is_refused_naming_it():
+    import pytest
+
+    from churnml.errors import ContractError
+    from churnml.leakage import refuse_outcome_columns
+
+    refuse_outcome_columns(["recency_days", "spend_90d"], "features.parquet")  # fine
+    with pytest.raises(ContractError, match=r"'churned'.*leakage") as caught:
+        refuse_outcome_columns(["recency_days", "churned"], "features.parquet")
+    assert caught.value.exit_code == 2 and caught.value.file == "features.parquet"
+
+
+def test_training_refuses_a_label_that_slipped_into_the_features():
+    import pytest
+
+    from churnml.errors import ContractError
+    from churnml.stages.train import fit_model
+
+    X, y = make_classification_frame()
+    frame = X.assign(winback=y, target=y, role=np.where(np.arange(len(y)) % 4, "train",
+                                                          "validation"))
+    with pytest.raises(ContractError, match="winback"):
+        fit_model(frame, {"max_rounds": 5}, "sigmoid", 0)

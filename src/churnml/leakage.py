@@ -18,6 +18,34 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
+from churnml.contract import LABEL_COLUMNS
+from churnml.errors import ContractError
+
+# Outcomes known only after a snapshot: the labels of both models and the provided
+# labels of snapshot mode. None of them may be a model input.
+OUTCOME_COLUMNS = ("attrition", "winback", *LABEL_COLUMNS)
+
+
+def refuse_outcome_columns(columns: Iterable[str], source: str) -> None:
+    """Raise when a label or other post-snapshot outcome is among model inputs.
+
+    Parameters
+    ----------
+    columns
+        The columns a model is about to be fitted on or to score.
+    source
+        What holds them (a file name or stage), for the message.
+
+    Raises
+    ------
+    ContractError
+        Naming the first such column and the rule (exit code 2).
+    """
+    found = [c for c in columns if c in OUTCOME_COLUMNS]
+    if found:
+        raise ContractError(source, found[0], "an outcome known only after the snapshot "
+                            "cannot be a model input (leakage)", found)
+
 
 def _one_feature_scores(train: pd.Series, y_train: np.ndarray, test: pd.Series) -> np.ndarray:
     """A one-feature model: the value itself (missing lowest) for numbers, the train

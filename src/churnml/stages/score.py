@@ -20,6 +20,7 @@ import pandas as pd
 from churnml import drift, io, scored_list, snapshot
 from churnml.errors import ConfigError
 from churnml.labels import ACTIVE, LAPSED, customer_status
+from churnml.leakage import refuse_outcome_columns
 from churnml.models import ChurnClassifier
 from churnml.progress import Steps
 from churnml.report import build_summary, context_from
@@ -201,6 +202,7 @@ def run(data_dir: Path, model: str, as_of: str | None, out_dir: Path,
         date = resolve_date(as_of, data_dir, params)
         with steps.step("features"):
             features, total = score_inputs.features_for(data_dir, date, params, subset)
+            refuse_outcome_columns(features.columns, f"features computed from {data_dir}")
             segments = None
             if not snapshot.is_snapshot(params["data"]):  # segments as of the date
                 segments = score_enrich.segments_for(data_dir, date, params)

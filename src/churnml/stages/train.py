@@ -11,6 +11,7 @@ import pandas as pd
 from churnml import drift, io, provenance, snapshot
 from churnml.errors import ConfigError
 from churnml.features import FEATURE_KEY, feature_columns
+from churnml.leakage import refuse_outcome_columns
 from churnml.models import ChurnClassifier, time_split
 from churnml.segment_features import join_segments
 from churnml.stages.common import SEGMENTS_FILE, model_file
@@ -57,6 +58,7 @@ def fit_model(frame: pd.DataFrame, model_cfg: dict[str, Any], calibration: str,
               seed: int) -> ChurnClassifier:
     """Fit on the train rows, early-stopping and calibrating on the validation rows."""
     columns = [c for c in feature_columns(frame) if c not in ("target", "role")]
+    refuse_outcome_columns(columns, "the training frame (features + segment features)")
     train, valid = frame[frame["role"] == "train"], frame[frame["role"] == "validation"]
     model = ChurnClassifier(**model_cfg, calibration=calibration, random_state=seed)
     return model.fit(train[columns], train["target"], eval_set=(valid[columns], valid["target"]))
