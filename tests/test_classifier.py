@@ -94,3 +94,19 @@ def test_contributions_have_one_column_per_feature(fitted):
     contrib = fitted.contributions(X.head(10))
     assert list(contrib.columns) == list(fitted.feature_names_in_)
     assert contrib.shape == (10, X.shape[1])
+
+
+def test_missing_where_training_had_none_scores_as_zero_and_the_drift_check_says_so(
+        fitted, classification_data):
+    """LightGBM sends a missing value of a feature it never saw missing down the branch
+    of 0 (docs/models.md); the scoring job's drift check flags the jump in missing share."""
+    from churnml.drift import check_drift, training_profile
+    from churnml.drift.check import Thresholds
+
+    X, _ = classification_data
+    assert X["frequency"].notna().all()
+    nan_rows, zero_rows = X.copy(), X.copy()
+    nan_rows.loc[::2, "frequency"], zero_rows.loc[::2, "frequency"] = np.nan, 0.0
+    np.testing.assert_array_equal(fitted.predict_proba(nan_rows), fitted.predict_proba(zero_rows))
+    report = check_drift(training_profile(X), nan_rows, Thresholds())
+    assert report.features["frequency"]["status"] == "refuse"

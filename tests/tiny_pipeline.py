@@ -48,4 +48,11 @@ def build(root: Path, dest: Path) -> Path:
     project = copy_project(root, dest)
     run(["churnml", "compose", *TINY_WORLD], project)
     run(["dvc", "repro"], project)
+    # dvc.lock as built, before any test reruns stages with other params
+    shutil.copy2(project / "dvc.lock", built_lock(project))
     return project
+
+
+def built_lock(project: Path) -> Path:
+    """Where :func:`build` keeps the project's ``dvc.lock`` as first built."""
+    return project.parent / f"{project.name}.dvc.lock"
