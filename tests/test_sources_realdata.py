@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -18,12 +15,14 @@ import pytest
 from churnml import config, sources
 from churnml.ingest import ingest_tables, over_tolerance
 from churnml.stages import ingest as ingest_stage
+from tests.tiny_pipeline import copy_project, run
 
 pytestmark = pytest.mark.realdata
 SHARED = Path(os.environ.get("CHURNML_SHARED_DATA")
               or Path(__file__).resolve().parents[2] / "shared" / "data")
 FOLDERS = {"online_retail": "online_retail", "telco": "telco_ibm", "hillstrom": "hillstrom",
            "completejourney": "completejourney"}
+REPRO_TIMEOUT = 1800  # seconds: a whole dvc repro on a real data set
 
 
 def _load(project_root: Path, name: str):
@@ -99,36 +98,15 @@ def test_real_rows_as_csv_and_as_parquet_give_identical_canonical_tables(project
         pd.testing.assert_frame_equal(a.tables[name], tables[name].reset_index(drop=True))
 
 
-def _run(args: list[str], cwd: Path) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=1800)
-    assert done.returncode == 0, f"{args} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-    return done.stdout + done.stderr
-
-
-def _copy_project(root: Path, dest: Path) -> Path:
-    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-                            cwd=root, capture_output=True, text=True, check=True).stdout.split()
-    for rel in listed:
-        if (root / rel).is_file():
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(root / rel, dest / rel)
-    for cmd in (["git", "init", "-q"], ["git", "add", "-A"],
-                ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "copy"]):
-        subprocess.run(cmd, cwd=dest, check=True, capture_output=True)
-    return dest
-
-
 @pytest.mark.slow
 @pytest.mark.xdist_group("e2e")
 def test_dvc_repro_on_online_retail_ends_with_a_scored_list(project_root, tmp_path):
     folder = SHARED / FOLDERS["online_retail"]
     if not folder.is_dir():
         pytest.skip(f"{folder} not found")
-    project = _copy_project(project_root, tmp_path)
-    _run(["churnml", "compose", "data=online_retail", f"data.input_dir={folder}"], project)
-    _run(["dvc", "repro"], project)
+    project = copy_project(project_root, tmp_path)
+    run(["churnml", "compose", "data=online_retail", f"data.input_dir={folder}"], project)
+    run(["dvc", "repro"], project, timeout=REPRO_TIMEOUT)
     scored = pd.read_parquet(project / "data/scored/scored_customers.parquet")
     assert len(scored) == 4_372 and scored["p_attrition"].dropna().between(0, 1).all()
     metrics = json.loads((project / "reports/metrics.json").read_text())
@@ -141,9 +119,9 @@ def test_dvc_repro_trains_and_evaluates_telco_in_snapshot_mode(project_root, tmp
     folder = SHARED / FOLDERS["telco"]
     if not folder.is_dir():
         pytest.skip(f"{folder} not found")
-    project = _copy_project(project_root, tmp_path)
-    _run(["churnml", "compose", "data=telco", f"data.input_dir={folder}"], project)
-    _run(["dvc", "repro", "evaluate"], project)
+    project = copy_project(project_root, tmp_path)
+    run(["churnml", "compose", "data=telco", f"data.input_dir={folder}"], project)
+    run(["dvc", "repro", "evaluate"], project, timeout=REPRO_TIMEOUT)
     metrics = json.loads((project / "reports/metrics.json").read_text())
     assert metrics["attrition"]["model"]["roc_auc"] > metrics["attrition"]["recency"]["roc_auc"]
     assert "skipped" in metrics["winback"]
