@@ -9,8 +9,6 @@ models/ and reports/, scored files included.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -18,33 +16,17 @@ import yaml
 
 from churnml.privacy import pii_needles, scan
 from tests.pii_haystacks import haystacks, raw_tables
-from tests.scoring_world import env
+from tests.tiny_pipeline import TINY_WORLD, copy_project, run
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("privacy")]
-TINY_WORLD = ["data.world.customers=600", "data.world.months=24"]
-
-
-def _run(args: list[str], cwd: Path) -> str:
-    done = subprocess.run(args, cwd=cwd, env=env(), capture_output=True, text=True, timeout=1800)
-    assert done.returncode == 0, f"{args} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-    return done.stdout + done.stderr
 
 
 @pytest.fixture(scope="module")
 def project(project_root, tmp_path_factory) -> tuple[Path, str]:
     """A git copy of the repository after `dvc repro` on a tiny world, and the run's log."""
-    dest = tmp_path_factory.mktemp("privacy_project")
-    listed = subprocess.run(["git", "ls-files"], cwd=project_root, capture_output=True,
-                            text=True, check=True).stdout.splitlines()
-    for rel in listed:
-        if (project_root / rel).is_file():
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(project_root / rel, dest / rel)
-    for cmd in (["git", "init", "-q"], ["git", "add", "-A"],
-                ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "copy"]):
-        subprocess.run(cmd, cwd=dest, check=True, capture_output=True)
-    _run(["churnml", "compose", *TINY_WORLD], dest)
-    return dest, _run(["dvc", "repro"], dest)
+    dest = copy_project(project_root, tmp_path_factory.mktemp("privacy_project"))
+    run(["churnml", "compose", *TINY_WORLD], dest)
+    return dest, run(["dvc", "repro"], dest, timeout=1800)
 
 
 def test_no_name_email_phone_or_free_text_leaves_the_raw_input(project):
