@@ -91,8 +91,14 @@ def scored_population(test: pd.DataFrame, world: dict[str, Any]) -> pd.DataFrame
                              int(params["labels"]["lapse_days"])).to_numpy()
     p_att, p_win = np.full(len(test), np.nan), np.full(len(test), np.nan)
     active, lapsed = status != LAPSED, status == LAPSED
-    p_att[active] = world["models"]["attrition"].predict_proba(test.loc[active])[:, 1]
-    p_win[lapsed] = world["models"]["winback"].predict_proba(test.loc[lapsed])[:, 1]
+    # Segment columns a model takes as features (e.g. the win-back model's churn cause),
+    # as of the snapshot the features come from, like scoring.
+    inputs = _with_segments(test[["customer_id"]].astype(str).reset_index(drop=True), test,
+                            world["segments"], ["churn_cause"])
+    inputs = pd.concat([test.reset_index(drop=True),
+                        inputs.drop(columns="customer_id")], axis=1)
+    p_att[active] = world["models"]["attrition"].predict_proba(inputs.loc[active])[:, 1]
+    p_win[lapsed] = world["models"]["winback"].predict_proba(inputs.loc[lapsed])[:, 1]
     window = int(params["score"]["value_window_days"])
     scored = pd.DataFrame({
         "customer_id": test["customer_id"].astype(str).to_numpy(),
@@ -104,14 +110,14 @@ def scored_population(test: pd.DataFrame, world: dict[str, Any]) -> pd.DataFrame
     return _with_segments(scored, test, world["segments"])
 
 
-def _with_segments(scored: pd.DataFrame, test: pd.DataFrame,
-                   segments: pd.DataFrame) -> pd.DataFrame:
+def _with_segments(scored: pd.DataFrame, test: pd.DataFrame, segments: pd.DataFrame,
+                   columns: list[str] = SEGMENT_COLUMNS) -> pd.DataFrame:
     snap = test["send_date"].dt.to_period("M").dt.to_timestamp().astype("datetime64[us]")
     key = pd.DataFrame({"customer_id": scored["customer_id"], "as_of": snap.to_numpy()})
-    seg = segments[["customer_id", "as_of", *SEGMENT_COLUMNS]].astype({"customer_id": str})
+    seg = segments[["customer_id", "as_of", *columns]].astype({"customer_id": str})
     seg = seg.assign(as_of=seg["as_of"].astype("datetime64[us]"))
     merged = key.merge(seg, on=["customer_id", "as_of"], how="left")
-    for column in SEGMENT_COLUMNS:
+    for column in columns:
         scored[column] = merged[column].to_numpy()
     return scored.rename(columns={"shared_cause_outreach": "shared_cause_flag"})
 
