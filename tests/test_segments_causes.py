@@ -165,3 +165,47 @@ def test_a_downgrade_points_at_price_not_a_competitor(cfg):
                  ("b", "2024-01-10", "competitor_inquiry"), ("b", "2024-01-12", "price_comparison"),
                  ("b", "2024-01-14", "price_comparison"), ("b", "2024-01-20", "downgrade")])
     assert _causes(tx, ev, cfg) == {"a": "lured", "b": "price"}
+
+
+def test_an_exposure_on_the_last_visits_does_not_burn_but_an_earlier_one_does(cfg):
+    # Default windows: an incident met within two weeks of the last purchase is as common
+    # among customers who leave for no visible reason (a negative days_after ends the
+    # window before the last purchase).
+    tx = transactions([("last_visit", "2024-02-01", 30.0), ("six_weeks", "2024-02-01", 30.0)])
+    exposure = pd.DataFrame({"customer_id": ["last_visit", "six_weeks"],
+                             "incident_id": ["INC1", "INC2"],
+                             "exposed_at": pd.to_datetime(["2024-01-25", "2023-12-20"])})
+    typed = type_causes(cause_signals(lapsed_customers(tx, AS_OF, LAPSE_DAYS), None, cfg,
+                                      exposure), cfg)
+    got = typed.set_index("customer_id")
+    assert got["churn_cause"].to_dict() == {"last_visit": "unknown", "six_weeks": "burned"}
+    assert got.loc["six_weeks", "cause_incidents"] == "INC2"
+    assert pd.isna(got.loc["last_visit", "cause_incidents"])
+
+
+def test_a_window_may_end_before_the_last_purchase_for_events_too(cfg):
+    cfg["signal_windows"] = {"complaint": {"days_before": 60, "days_after": -7}}
+    tx = transactions([("close", "2024-02-01", 30.0), ("before", "2024-02-01", 30.0)])
+    ev = events([("close", "2024-01-29", "complaint"), ("before", "2024-01-20", "complaint")],
+                value=[0.0, 0.0])
+    assert _causes(tx, ev, cfg) == {"close": "unknown", "before": "burned"}
+
+
+def test_price_comparisons_older_than_the_fade_are_background(cfg):
+    # Default windows: a leaver's price comparisons fall in the ~3 months before the last
+    # purchase; two of them four months earlier say nothing about this exit.
+    tx = transactions([("old", "2024-03-01", 30.0), ("fading", "2024-03-01", 30.0)])
+    ev = events([("old", "2023-11-01", "price_comparison"),
+                 ("old", "2023-11-10", "price_comparison"),
+                 ("fading", "2024-01-20", "price_comparison"),
+                 ("fading", "2024-02-20", "price_comparison")])
+    assert _causes(tx, ev, cfg) == {"old": "unknown", "fading": "price"}
+
+
+def test_payment_failures_months_after_the_last_purchase_still_count(cfg):
+    # Default windows: an involuntary leaver's failed payments go on after their last
+    # purchase (up to five months); one long before it is background.
+    tx = transactions([("after", "2024-01-05", 30.0), ("long_before", "2024-03-01", 30.0)])
+    ev = events([("after", "2024-05-20", "payment_failure"),
+                 ("long_before", "2024-01-05", "payment_failure")])
+    assert _causes(tx, ev, cfg) == {"after": "involuntary", "long_before": "unknown"}
