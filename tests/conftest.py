@@ -11,6 +11,26 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def require_spark() -> None:
+    """Skip the calling test without PySpark or a Java runtime (Spark is optional)."""
+    import shutil
+
+    pytest.importorskip("pyspark")
+    if shutil.which("java") is None:
+        pytest.skip("Spark needs a Java runtime")
+
+
+def local_spark_engine(master: str, warehouse: Path) -> dict:
+    """``conf/engine/spark.yaml`` in local mode on ``master`` (see :func:`require_spark`)."""
+    import yaml
+
+    require_spark()
+    engine = yaml.safe_load((ROOT / "conf" / "engine" / "spark.yaml").read_text())
+    engine["master"] = master
+    engine["conf"]["spark.sql.warehouse.dir"] = str(warehouse)
+    return engine
+
+
 @pytest.fixture(scope="session")
 def project_root() -> Path:
     """The repository root (tests never depend on the working directory)."""

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 
+from tests.conftest import local_spark_engine
 from tests.oracle_features import assert_frames_close, load_config, random_world
 
 pytestmark = pytest.mark.slow
@@ -16,21 +15,10 @@ DATES = [pd.Timestamp("2023-08-01"), pd.Timestamp("2024-03-15")]
 TEXT = ("customer_id", "as_of", "region", "plan", "channel")
 
 
-def _spark_engine(tmp_path: Path) -> dict:
-    pytest.importorskip("pyspark")
-    if shutil.which("java") is None:
-        pytest.skip("Spark needs a Java runtime")
-    root = Path(__file__).resolve().parents[1]
-    engine = yaml.safe_load((root / "conf" / "engine" / "spark.yaml").read_text())
-    engine["master"] = "local[2]"
-    engine["conf"]["spark.sql.warehouse.dir"] = str(tmp_path / "warehouse")
-    return engine
-
-
 def test_spark_local_mode_gives_the_same_features_as_duckdb(tmp_path: Path) -> None:
     from churnml.features import compute_features, connect, load_tables
 
-    engine = _spark_engine(tmp_path)
+    engine = local_spark_engine("local[2]", tmp_path / "warehouse")
     for name, frame in random_world(5, 30, 400, 300, 3, DATES).items():
         frame.to_parquet(tmp_path / f"{name}.parquet", index=False)
     cfg = load_config("features")
@@ -49,7 +37,7 @@ def test_spark_local_mode_gives_the_same_purchase_windows_and_labels_as_duckdb(
     from churnml.features import connect, load_tables
     from churnml.labels import make_labels, purchase_windows
 
-    engine = _spark_engine(tmp_path)
+    engine = local_spark_engine("local[2]", tmp_path / "warehouse")
     for name, frame in random_world(7, 30, 400, 300, 3, DATES).items():
         frame.to_parquet(tmp_path / f"{name}.parquet", index=False)
     cfg = {**load_config("labels"), "horizon_days": 90}

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
 from churnml.models import ChurnClassifier
 from churnml.scoring import SCORED_COLUMNS, score_customers
-from tests.conftest import make_classification_frame
+from tests.conftest import local_spark_engine, make_classification_frame
 
 pytestmark = pytest.mark.slow
 CFG = {"risk_bands": {"high": 0.5, "medium": 0.2}, "value_window_days": 180}
@@ -22,16 +18,9 @@ VERSIONS = {"attrition": "attrition/3", "winback": "winback/1"}
 @pytest.fixture(scope="module")
 def spark(tmp_path_factory: pytest.TempPathFactory):
     """A local-mode SparkSession built from conf/engine/spark.yaml, one core."""
-    pytest.importorskip("pyspark")
-    if shutil.which("java") is None:
-        pytest.skip("Spark needs a Java runtime")
     from churnml.features.engine import spark_session
 
-    root = Path(__file__).resolve().parents[1]
-    engine = yaml.safe_load((root / "conf" / "engine" / "spark.yaml").read_text())
-    engine["master"] = "local[1]"
-    engine["conf"]["spark.sql.warehouse.dir"] = str(tmp_path_factory.mktemp("warehouse"))
-    return spark_session(engine)
+    return spark_session(local_spark_engine("local[1]", tmp_path_factory.mktemp("warehouse")))
 
 
 def _features(n: int = 400) -> pd.DataFrame:

@@ -9,7 +9,6 @@ must equal the DuckDB result within 1e-9 relative. Slow: it starts Spark twice.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +17,7 @@ import pytest
 
 from churnml import io
 from churnml.scoring import score_customers
+from tests.conftest import require_spark
 from tests.tiny_pipeline import TINY_WORLD, run
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("e2e")]
@@ -27,9 +27,7 @@ SPARK_ENGINE = ["engine=spark", 'engine.master="local[2]"']
 @pytest.fixture(scope="module")
 def spark_params(tiny_pipeline: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny world's params with ``engine=spark`` (local mode), in a file of its own."""
-    pytest.importorskip("pyspark")
-    if shutil.which("java") is None:
-        pytest.skip("Spark needs a Java runtime")
+    require_spark()
     out = tmp_path_factory.mktemp("spark_params") / "params.yaml"
     run(["churnml", "compose", *TINY_WORLD, *SPARK_ENGINE, "--out", str(out)], tiny_pipeline)
     return out
