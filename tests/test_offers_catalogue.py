@@ -74,7 +74,8 @@ def test_priors_scale_rescue_by_risk_and_use_the_return_table_by_cause():
                                  churn_cause="lured")], ignore_index=True)
     prior = prior_uplift(CATALOGUE, frame).set_index(["customer_id", "offer_id"])["uplift"]
     price = CATALOGUE.offers[CATALOGUE.ids.index("price_match")]
-    assert prior["A", "price_match"] == pytest.approx(price.prior_rescue["default"] * 0.4)
+    assert prior["A", "price_match"] == pytest.approx(
+        price.prior_protect["default"] + price.prior_rescue["default"] * 0.4)
     assert prior["L", "price_match"] == pytest.approx(price.prior_return["lured"])
     assert prior["L", "service_recovery"] == pytest.approx(
         CATALOGUE.offers[0].prior_return["default"])
@@ -89,8 +90,8 @@ def test_active_priors_follow_the_likely_cause_of_their_risk():
     assert best == {"lured": "price_match", "burned": "service_recovery",
                     "unknown": "double_points"}
     service = CATALOGUE.offers[CATALOGUE.ids.index("service_recovery")]
-    default = service.prior_rescue["default"]
-    assert prior["lured", "service_recovery"] == pytest.approx(default * 0.5)
+    assert prior["lured", "service_recovery"] == pytest.approx(
+        service.prior_protect["default"] + service.prior_rescue["default"] * 0.5)
 
 
 def test_a_prior_given_as_one_number_holds_for_every_cause():
@@ -104,3 +105,38 @@ def test_a_prior_given_as_one_number_holds_for_every_cause():
     assert offer.prior_rescue == {"default": 0.1}
     assert prior.loc[("A", "price_match"), "uplift"] == pytest.approx(0.05)
     assert prior.loc[("L", "price_match"), "uplift"] == pytest.approx(0.02)
+
+
+def _one_offer(prior: dict) -> dict:
+    cfg = offers_config()
+    cfg["catalogue"] = {"x": {"cost": 1.0, "prior": prior}}
+    return cfg
+
+
+def test_protect_lifts_every_active_customer_and_rescue_scales_with_risk():
+    cfg = _one_offer({"rescue": {"lured": 0.4, "default": 0.1},
+                      "protect": {"lured": 0.05, "default": 0.02}, "return": 0.03})
+    frame = pd.concat([_customer(customer_id="a", p_attrition=0.0, likely_cause="lured"),
+                       _customer(customer_id="b", p_attrition=0.5, likely_cause="lured"),
+                       _customer(customer_id="c", p_attrition=0.5, likely_cause="burned"),
+                       _customer(customer_id="d", p_attrition=np.nan),
+                       _customer(customer_id="L", status="lapsed", p_attrition=np.nan,
+                                 churn_cause="lured")], ignore_index=True)
+    prior = prior_uplift(load_catalogue(cfg), frame).set_index("customer_id")["uplift"]
+    assert prior.to_dict() == pytest.approx(
+        {"a": 0.05, "b": 0.05 + 0.4 * 0.5, "c": 0.02 + 0.1 * 0.5, "d": 0.02, "L": 0.03})
+
+
+def test_a_prior_without_protect_is_rescue_times_risk_and_stays_within_0_1():
+    cfg = _one_offer({"rescue": 0.2})
+    frame = _customer(p_attrition=0.5)
+    assert prior_uplift(load_catalogue(cfg), frame)["uplift"].tolist() == [pytest.approx(0.1)]
+    cfg = _one_offer({"rescue": 0.9, "protect": 0.5})
+    frame = _customer(p_attrition=1.0)
+    assert prior_uplift(load_catalogue(cfg), frame)["uplift"].tolist() == [1.0]
+
+
+def test_default_priors_give_involuntary_leavers_no_offer_effect():
+    frame = _customer(p_attrition=0.9, likely_cause="involuntary")
+    prior = prior_uplift(CATALOGUE, frame).set_index("offer_id")["uplift"]
+    assert (prior[["service_recovery", "price_match", "discount", "double_points"]] == 0).all()

@@ -42,6 +42,7 @@ class Offer:
     shared_cause: bool = False
     min_value: float | None = None
     prior_rescue: Mapping[str, float] = field(default_factory=dict)
+    prior_protect: Mapping[str, float] = field(default_factory=dict)
     prior_return: Mapping[str, float] = field(default_factory=dict)
 
 
@@ -86,6 +87,7 @@ def _offer(offer_id: str, spec: Mapping[str, Any]) -> Offer:
                  shared_cause=bool(spec.get("shared_cause", False)),
                  min_value=None if spec.get("min_value") is None else float(spec["min_value"]),
                  prior_rescue=_by_cause(prior.get("rescue", 0.0)),
+                 prior_protect=_by_cause(prior.get("protect", 0.0)),
                  prior_return=_by_cause(prior.get("return") or {}))
 
 
@@ -172,21 +174,24 @@ def _by(causes: pd.Series, table: Mapping[str, float]) -> np.ndarray:
 def prior_matrix(catalogue: Catalogue, customers: pd.DataFrame) -> np.ndarray:
     """Uplift from the catalogue's priors, customers × offers (catalogue order).
 
-    Active customers: ``rescue[likely_cause] × p_attrition`` (the share of would-be
-    leavers the offer keeps, by the cause their recent signals point to - see
-    :mod:`churnml.offers.likely_cause` - else ``rescue.default``); lapsed:
-    ``return[churn_cause]`` (else ``return.default``). Reads ``status, p_attrition,
-    churn_cause`` and optionally ``likely_cause``.
+    Active customers: ``protect[c] + rescue[c] × p_attrition`` with ``c`` the likely
+    cause (:mod:`churnml.offers.likely_cause`; a cause not listed takes ``default``):
+    ``rescue`` is the share of would-be leavers the offer keeps, ``protect`` the lift
+    in P(stay) it gives whatever the predicted risk (leavers the attrition model does
+    not see yet, and the hazard it removes while it lasts). Lapsed:
+    ``return[churn_cause]`` (else ``return.default``). Clipped to [0, 1]. Reads
+    ``status, p_attrition, churn_cause`` and optionally ``likely_cause``.
     """
     lapsed = (_column(customers, "status").astype("string") == LAPSED).fillna(False).to_numpy(bool)
     risk = pd.to_numeric(_column(customers, "p_attrition"), errors="coerce").fillna(0.0)
     cause = _column(customers, "churn_cause").astype("string")
     likely = _column(customers, LIKELY_CAUSE).astype("string")
     out = np.zeros((len(customers), len(catalogue.offers)))
+    risk = risk.to_numpy(float)
     for j, offer in enumerate(catalogue.offers):
-        rescue = _by(likely, offer.prior_rescue) * risk.to_numpy(float)
-        out[:, j] = np.where(lapsed, _by(cause, offer.prior_return), rescue)
-    return out
+        kept = _by(likely, offer.prior_protect) + _by(likely, offer.prior_rescue) * risk
+        out[:, j] = np.where(lapsed, _by(cause, offer.prior_return), kept)
+    return np.clip(out, 0.0, 1.0)
 
 
 def prior_uplift(catalogue: Catalogue, customers: pd.DataFrame) -> pd.DataFrame:
