@@ -169,13 +169,16 @@ def _frame(scored: pd.DataFrame, chosen: np.ndarray, net: np.ndarray, uplift: np
     offer_id = np.asarray([*catalogue.ids, NONE], dtype=object)[pick]
     shares = (holdout_share if isinstance(holdout_share, Mapping)
               else dict.fromkeys(catalogue.ids, holdout_share))
-    share = np.array([float(shares.get(o, 0.0)) if o != NONE else 0.0 for o in offer_id])
+    share = np.array([float(shares.get(o, 0.0)) for o in catalogue.ids] + [0.0])[pick]
     customer_id = scored["customer_id"].astype(str).reset_index(drop=True)
+    holdout = np.zeros(len(chosen), dtype=bool)
+    drawn = np.flatnonzero(has & (share > 0))  # the hash only where it can matter
+    holdout[drawn] = holdout_draw(customer_id.iloc[drawn], seed) < share[drawn]
     out = pd.DataFrame({
         "customer_id": customer_id,
         "offer_id": pd.array(offer_id, dtype="str"),
         "expected_net_value": net[rows, pick],
-        "holdout": has & (holdout_draw(customer_id, seed) < share),
+        "holdout": holdout,
         "offer_cost": costs[pick],
         "offer_uplift": uplift[rows, pick],
     })

@@ -168,7 +168,9 @@ def eligibility(catalogue: Catalogue, customers: pd.DataFrame) -> np.ndarray:
 def _by(causes: pd.Series, table: Mapping[str, float]) -> np.ndarray:
     """``table[cause]`` per row, else ``table["default"]`` (else 0)."""
     default = float(table.get(DEFAULT, 0.0))
-    return causes.map(dict(table)).astype("Float64").fillna(default).to_numpy(float)
+    codes, seen = pd.factorize(causes)  # a lookup per distinct cause, not per row
+    lookup = np.array([float(table.get(str(c), default)) for c in seen] + [default])
+    return np.where(np.isnan(lookup), default, lookup)[codes]  # code -1 (missing): default
 
 
 def prior_matrix(catalogue: Catalogue, customers: pd.DataFrame) -> np.ndarray:

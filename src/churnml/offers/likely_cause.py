@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from churnml.offers.catalogue import LIKELY_CAUSE
-from churnml.segments.causes import signal_names, type_causes
+from churnml.segments.causes import classify, signal_names
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,6 @@ def likely_cause(features: pd.DataFrame, causes_cfg: Mapping[str, Any],
     """
     signals = signal_counts(features, causes_cfg, int(cfg["window_days"]),
                             cfg.get("signal_columns"))
-    typed = type_causes(signals, dict(causes_cfg))
-    return pd.DataFrame({"customer_id": typed["customer_id"].to_numpy(),
-                         LIKELY_CAUSE: pd.array(typed["churn_cause"].to_numpy(), dtype="str")})
+    cause, _ = classify(signals, dict(causes_cfg))
+    return pd.DataFrame({"customer_id": signals["customer_id"].to_numpy(),
+                         LIKELY_CAUSE: pd.array(cause, dtype="str")})

@@ -189,6 +189,29 @@ def snapshot_cause_signals(customers: pd.DataFrame, as_of: pd.Timestamp,
     return out
 
 
+def classify(signals: pd.DataFrame, cfg: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """The cause per row (first rule whose score reaches its ``min_score``, else
+    ``fallback``) and that rule's score (0 for the fallback), without the evidence text.
+
+    Parameters
+    ----------
+    signals
+        Signal count columns (a missing signal counts 0), as for :func:`type_causes`.
+    cfg
+        The ``segments.causes`` section.
+    """
+    rules = cfg["rules"]
+    if not len(signals):
+        return np.where(np.zeros(0, dtype=bool), [], cfg["fallback"]), np.zeros(0)
+    scores = np.column_stack([signal_score(signals, r["signals"]).to_numpy() for r in rules])
+    reached = scores >= np.array([float(r["min_score"]) for r in rules])
+    best = reached.argmax(axis=1)
+    found = reached.any(axis=1)
+    causes = np.array([r["cause"] for r in rules], dtype=object)
+    return (np.where(found, causes[best], cfg["fallback"]),
+            np.where(found, scores[np.arange(len(best)), best], 0.0))
+
+
 def type_causes(signals: pd.DataFrame, cfg: dict[str, Any]) -> pd.DataFrame:
     """The churn cause of every lapsed customer, with its evidence.
 
@@ -206,19 +229,12 @@ def type_causes(signals: pd.DataFrame, cfg: dict[str, Any]) -> pd.DataFrame:
         ``customer_id, as_of, churn_cause, cause_score, cause_evidence`` (a sentence
         listing the signals seen and the window) and ``evidence_<signal>`` counts.
     """
-    rules = cfg["rules"]
-    scores = np.column_stack([signal_score(signals, r["signals"]).to_numpy() for r in rules]) \
-        if len(signals) else np.zeros((0, len(rules)))
-    reached = scores >= np.array([float(r["min_score"]) for r in rules])
-    best = reached.argmax(axis=1) if len(signals) else np.zeros(0, dtype=int)
-    found = reached.any(axis=1)
-    causes = np.array([r["cause"] for r in rules], dtype=object)
+    cause, score = classify(signals, cfg)
     out = pd.DataFrame({
         "customer_id": signals["customer_id"].to_numpy(),
         "as_of": signals["as_of"].to_numpy(),
-        "churn_cause": np.where(found, causes[best] if len(best) else [], cfg["fallback"]),
-        "cause_score": np.where(found, scores[np.arange(len(best)), best] if len(best) else [],
-                                0.0),
+        "churn_cause": cause,
+        "cause_score": score,
         "cause_evidence": evidence_text(signals, signal_names(cfg)),
     })
     for name in signal_names(cfg):
