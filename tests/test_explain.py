@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from churnml.errors import ConfigError
-from churnml.explain import compile_templates, reason_codes
+from churnml.explain import compile_templates, format_values, reason_codes
 from churnml.models import ChurnClassifier
 from tests.segment_frames import default_cfg
 
@@ -116,3 +116,44 @@ def test_unknown_placeholders_and_attribute_access_are_config_errors():
 
 def test_the_shipped_templates_compile():
     assert len(compile_templates(default_cfg("reasons")["templates"])) > 10
+
+
+@pytest.mark.parametrize("spec", ["", ".0f", ".1f", "5.0f", ".2%", "g"])
+def test_format_values_equals_format_row_by_row(spec):
+    rng = np.random.default_rng(0)
+    floats = np.concatenate([rng.normal(0, 50, 300), [-0.4, 0.4, -0.0, 0.0, 0.5, 1.5, 2.5,
+                                                     -2.5, np.nan, np.inf, 1e20]])
+    assert format_values(floats, spec).tolist() == [format(v, spec) for v in floats]
+    ints = rng.integers(-5, 5, 100)
+    assert format_values(ints, spec).tolist() == [format(v, spec) for v in ints]
+
+
+def test_format_values_on_text_and_mixed_objects():
+    text = np.array(["INC1", "INC2", "INC1"], dtype=object)
+    assert format_values(text, ">5").tolist() == ["INC1".rjust(5), "INC2".rjust(5),
+                                                  "INC1".rjust(5)]
+    assert format_values(text, "", "r").tolist() == ["'INC1'", "'INC2'", "'INC1'"]
+    mixed = np.array([1, 1.0, True, None], dtype=object)  # equal keys, different text
+    assert format_values(mixed).tolist() == ["1", "1.0", "True", "None"]
+    assert format_values(np.array([], dtype=float), ".0f").tolist() == []
+
+
+def test_sentences_equal_the_template_formatted_row_by_row():
+    class Fixed:
+        def contributions(self, X):
+            return pd.DataFrame(1.0, index=X.index, columns=X.columns)
+
+    rng = np.random.default_rng(1)
+    n = 500
+    X = pd.DataFrame({"spend_ratio_90d": rng.uniform(0, 1, n).round(2),
+                      "count_30d": rng.integers(0, 3, n), "count_prev_30d": 5},
+                     index=[f"c{i}" for i in range(n)])
+    templates = default_cfg("reasons")["templates"]
+    reasons = reason_codes(Fixed(), X, templates, top_k=2)
+    spend = next(t["text"] for t in templates if t["id"] == "spend_drop")
+    counts = next(t["text"] for t in templates if t["id"] == "purchases_drop")
+    said = set(reasons.stack().dropna())
+    expected = {spend.format(w="90", pct_down=100 * (1 - v)) for v in X["spend_ratio_90d"]
+                if v < 1.0} | {counts.format(w="30", value=v, s="" if round(v) == 1 else "s",
+                                             prev=5) for v in X["count_30d"].astype(float)}
+    assert said == expected

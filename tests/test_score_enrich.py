@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from churnml.errors import ConfigError
-from churnml.stages.score_enrich import to_explain
+from churnml.stages.score_enrich import same_ids, to_explain
 
 CFG = {"explain": "actionable", "explain_risk_bands": ["high", "medium"]}
 
@@ -35,3 +35,11 @@ def test_all_explains_everyone():
 def test_an_unknown_scope_is_a_config_error_naming_the_key():
     with pytest.raises(ConfigError, match=r"reasons\.explain"):
         to_explain(_scored(), {**CFG, "explain": "everyone"})
+
+
+def test_same_ids_matches_isin_whatever_the_string_dtype():
+    ids = pd.Series(["C1", "C2", "C3", "C10"], dtype="str")
+    among = pd.Series(["C10", "C2", "C9"], dtype=object)
+    expected = ids.isin(among).to_numpy()
+    assert same_ids(ids, among).tolist() == expected.tolist() == [False, True, False, True]
+    assert not same_ids(ids, among.iloc[:0]).any()

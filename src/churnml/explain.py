@@ -25,6 +25,7 @@ from churnml.errors import ConfigError
 CONDITIONS = {"below": np.less, "above": np.greater, "at_least": np.greater_equal,
               "at_most": np.less_equal}
 DERIVED = ("value", "pct_down", "pct_up", "s")
+ZERO_DECIMALS = re.compile(r"\.0[fF]$")  # a format spec that rounds to whole numbers
 
 
 class Explainable(Protocol):
@@ -126,16 +127,58 @@ def _candidates(contrib: pd.DataFrame, data: pd.DataFrame, templates: list[Reaso
             pd.DataFrame(chosen, index=contrib.index, dtype=object))
 
 
-def _render(feature: str, templates: list[ReasonTemplate], rows: pd.DataFrame) -> list[str]:
-    """The sentence for each of ``rows`` (data of the customers given this reason)."""
+def format_values(values: np.ndarray, spec: str = "", conversion: str | None = None
+                  ) -> np.ndarray:
+    """``format(v, spec)`` (after ``!r``/``!s``/``!a`` if given) for every value, as an
+    object array - formatted once per distinct value, not once per row.
+
+    Floats are told apart by their bits (``-0.0`` is not ``0.0``); with a ``.0f`` spec
+    they are first rounded to integers (``numpy.rint`` rounds half to even like
+    ``format``), so a million spends take a few hundred distinct formats. Object
+    columns that are not all text are formatted row by row.
+    """
+    values = np.asarray(values)
+    convert = string.Formatter().convert_field
+
+    def one(v: Any) -> str:
+        return format(v if conversion is None else convert(v, conversion), spec)
+
+    if values.dtype.kind == "f":
+        keys = np.rint(values) if ZERO_DECIMALS.search(spec) else values
+        _, first, inverse = np.unique(keys.view(np.int64), return_index=True,
+                                      return_inverse=True)
+        return np.array([one(v) for v in keys[first]], dtype=object)[inverse.ravel()]
+    if values.dtype.kind in "iub" or pd.api.types.infer_dtype(values) == "string":
+        codes, distinct = pd.factorize(values, use_na_sentinel=False)
+        return np.array([one(v) for v in np.asarray(distinct, dtype=object)],
+                        dtype=object)[codes]
+    return np.array([one(v) for v in values], dtype=object)
+
+
+def _render(feature: str, templates: list[ReasonTemplate], data: pd.DataFrame,
+            rows: np.ndarray) -> np.ndarray:
+    """The sentence for each of ``rows`` (positions in ``data``), built per placeholder
+    with :func:`format_values` and joined as whole columns."""
     template, groups = _match(feature, templates)
-    value = _column(rows, template.value, groups, feature).to_numpy(dtype="float64")
-    extra = {k: rows[c.format(**groups)].to_numpy() for k, c in template.columns.items()}
-    out = []
-    for i, v in enumerate(value):
-        fields = {**groups, "value": v, "pct_down": 100 * (1 - v), "pct_up": 100 * (v - 1),
-                  "s": "" if round(v) == 1 else "s", **{k: col[i] for k, col in extra.items()}}
-        out.append(template.text.format(**fields))
+    value = _column(data, template.value, groups, feature).iloc[rows].to_numpy(dtype="float64")
+    fields = {"value": value, "pct_down": 100 * (1 - value), "pct_up": 100 * (value - 1),
+              "s": np.where(np.rint(value) == 1, "", "s").astype(object),
+              **{k: data[c.format(**groups)].iloc[rows].to_numpy()
+                 for k, c in template.columns.items()}}
+    parts = list(string.Formatter().parse(template.text))
+    if any("{" in (spec or "") for _, _, spec, _ in parts):  # nested fields: row by row
+        return np.array([template.text.format(**groups, **{k: v[i] for k, v in fields.items()})
+                         for i in range(len(rows))], dtype=object)
+    out = np.full(len(rows), "", dtype=object)
+    for literal, name, spec, conversion in parts:
+        out = out + literal
+        if name is None:
+            continue
+        if name in fields:
+            out = out + format_values(fields[name], spec, conversion)
+        else:  # a group of the pattern: the same for every row
+            out = out + format(string.Formatter().convert_field(groups[name], conversion)
+                               if conversion else groups[name], spec)
     return out
 
 
@@ -172,18 +215,18 @@ def reason_codes(model: Explainable, X: pd.DataFrame, templates: list[ReasonTemp
     contrib = model.contributions(X)
     scores, chosen = _candidates(contrib, data, compiled, min_contribution)
     names = [f"reason_{k + 1}" for k in range(top_k)]
-    out = pd.DataFrame({n: pd.Series(pd.NA, index=X.index, dtype="string") for n in names})
-    if scores.empty:
-        return out
-    values = scores.to_numpy()
-    order = np.argsort(-values, axis=1, kind="stable")[:, :top_k]
-    for k in range(order.shape[1]):
-        pick = order[:, k]
-        real = np.isfinite(values[np.arange(len(values)), pick])
-        for j, template_id in enumerate(scores.columns):
-            rows = np.flatnonzero(real & (pick == j))
-            features = chosen[template_id].to_numpy()[rows]
-            for feature in pd.unique(features):
-                sel = rows[features == feature]
-                out.iloc[sel, k] = _render(feature, compiled, data.iloc[sel])
-    return out
+    text = [np.full(len(X), None, dtype=object) for _ in names]
+    if not scores.empty:
+        values = scores.to_numpy()
+        order = np.argsort(-values, axis=1, kind="stable")[:, :top_k]
+        for k in range(order.shape[1]):
+            pick = order[:, k]
+            real = np.isfinite(values[np.arange(len(values)), pick])
+            for j, template_id in enumerate(scores.columns):
+                rows = np.flatnonzero(real & (pick == j))
+                features = chosen[template_id].to_numpy()[rows]
+                for feature in pd.unique(features):
+                    sel = rows[features == feature]
+                    text[k][sel] = _render(feature, compiled, data, sel)
+    return pd.DataFrame({n: pd.array(t, dtype="string") for n, t in zip(names, text, strict=True)},
+                        index=X.index)
