@@ -10,7 +10,9 @@ tenure_days
     configured attributes the data lacks are skipped.
 
 Only customers who signed up before the snapshot are in its grid. The grid also
-carries the region column as the helper ``_home`` (for regional rates).
+carries the region column as the helper ``_home`` (for regional rates), and the
+customers' ``_order`` (their rank by ``customer_id``) when the prepared customers
+have it (see :func:`churnml.features.runner.iter_features`).
 
 Required columns: customers ``key, customer_id, signup_date``.
 """
@@ -21,7 +23,7 @@ from typing import Any
 
 import ibis.expr.types as ir
 
-from churnml.features.base import KEY, days_between
+from churnml.features.base import KEY, ORDER, days_between
 
 
 def customer_grid(customers: ir.Table, as_of: ir.TimestampScalar, cfg: dict[str, Any]) -> ir.Table:
@@ -40,5 +42,6 @@ def customer_grid(customers: ir.Table, as_of: ir.TimestampScalar, cfg: dict[str,
                if c in grid.columns}
     region = cfg["incidents"].get("region_column")
     home = {"_home": grid[region]} if region and region in grid.columns else {}
-    return grid.select(KEY, "customer_id", *categorical, as_of=as_of,
+    order = [ORDER] if ORDER in grid.columns else []
+    return grid.select(KEY, "customer_id", *categorical, *order, as_of=as_of,
                        tenure_days=days_between(as_of, grid.signup_date), **numeric, **home)

@@ -19,6 +19,7 @@ import ibis.expr.types as ir
 SECONDS_PER_DAY = 86400.0
 KEY = "key"  # the integer surrogate key of a customer inside the feature expressions
 HELPER_PREFIX = "_"
+ORDER = "_order"  # a customer's rank by customer_id: sorting by it is cheaper than by text
 
 
 def event_codes(cfg: dict[str, Any]) -> dict[str, int]:

@@ -24,7 +24,7 @@ import pandas as pd
 
 from churnml.errors import ConfigError
 from churnml.features import attributes, cadence, experience, incidents, purchases, signals
-from churnml.features.base import KEY, Metrics, fill_counts, left_join, public_columns
+from churnml.features.base import KEY, ORDER, Metrics, fill_counts, left_join, public_columns
 from churnml.features.engine import timestamp
 from churnml.features.inputs import FAMILIES, FeatureInputs, prepare
 
@@ -116,7 +116,7 @@ def _join_shared_cause(out: ir.Table, inputs: FeatureInputs, as_of: ir.Timestamp
 
 
 def snapshot_features(inputs: FeatureInputs, as_of: pd.Timestamp, cfg: dict[str, Any],
-                      families: Collection[str] = FAMILIES) -> ir.Table:
+                      families: Collection[str] = FAMILIES, keep_order: bool = False) -> ir.Table:
     """The feature families as of one snapshot date, in no particular row order.
 
     Parameters
@@ -129,6 +129,8 @@ def snapshot_features(inputs: FeatureInputs, as_of: pd.Timestamp, cfg: dict[str,
         The ``features`` config section.
     families
         Which families to compute (``purchases`` always; static attributes always).
+    keep_order
+        Keep the customers' ``_order`` helper (when they have it) as the last column.
 
     Returns
     -------
@@ -151,7 +153,8 @@ def snapshot_features(inputs: FeatureInputs, as_of: pd.Timestamp, cfg: dict[str,
     for family, derive in DERIVATIONS.items():
         out = out.mutate(**derive(out, cfg)) if family in chosen else out
     features = [c for c in public_columns(out) if c not in (KEY, *FEATURE_KEY)]
-    return out.select(*FEATURE_KEY, *features)
+    order = [ORDER] if keep_order and ORDER in out.columns else []
+    return out.select(*FEATURE_KEY, *features, *order)
 
 
 def build_features(tables: dict[str, ir.Table], dates: list[pd.Timestamp],

@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from churnml.features.base import ORDER
 from churnml.features.core import FEATURE_KEY, snapshot_features, validate
 from churnml.features.engine import key_strategy, materialized, snapshot_runner
 from churnml.features.hooks import apply_post_steps, load_post_steps
@@ -27,9 +28,21 @@ from churnml.features.inputs import FAMILIES, prepare
 log = logging.getLogger(__name__)
 
 
+def _ranked(customers: ir.Table) -> ir.Table:
+    """Prepared customers with their rank by ``customer_id`` (stored once per calendar)."""
+    return customers.mutate(**{ORDER: ibis.row_number().over(order_by=customers.customer_id)})
+
+
 def _in_customer_order(table: pa.Table) -> pa.Table:
-    """Rows sorted by ``customer_id`` (backends return groups in no fixed order)."""
-    return table.take(pc.sort_indices(table, [("customer_id", "ascending")]))
+    """Rows sorted by ``customer_id`` (backends return groups in no fixed order).
+
+    Sorts by the integer ``_order`` column when present (then dropped): several
+    times cheaper than sorting a million text ids for every snapshot.
+    """
+    if ORDER not in table.column_names:
+        return table.take(pc.sort_indices(table, [("customer_id", "ascending")]))
+    rows = pc.sort_indices(table[ORDER])
+    return table.drop_columns([ORDER]).take(rows)
 
 
 def iter_features(con: ibis.BaseBackend, tables: dict[str, ir.Table], dates: list[pd.Timestamp],
@@ -57,9 +70,11 @@ def iter_features(con: ibis.BaseBackend, tables: dict[str, ir.Table], dates: lis
     validate(cfg, dates)
     steps = load_post_steps(cfg.get("post_steps"))
     inputs = prepare(tables, cfg, families, key_strategy(con, tables["customers"]))
+    inputs = inputs.with_tables({"customers": _ranked(inputs.customers)})
     with materialized(con, inputs.shared()) as stored:
         ready = inputs.with_tables(stored)
-        run = snapshot_runner(con, lambda date: snapshot_features(ready, date, cfg, families))
+        run = snapshot_runner(con, lambda date: snapshot_features(ready, date, cfg, families,
+                                                                  keep_order=True))
         for date in sorted(dates):
             table = _in_customer_order(run(date))
             if steps:
@@ -74,5 +89,7 @@ def compute_features(con: ibis.BaseBackend, tables: dict[str, ir.Table],
                      families: Collection[str] = FAMILIES) -> pd.DataFrame:
     """:func:`iter_features` collected into one frame ordered by ``customer_id, as_of``."""
     parts = [t.to_pandas() for t in iter_features(con, tables, dates, cfg, families)]
+    if len(parts) == 1:  # one snapshot comes in customer order already
+        return parts[0]
     frame = pd.concat(parts, ignore_index=True)
     return frame.sort_values(FEATURE_KEY, kind="stable", ignore_index=True)
