@@ -20,6 +20,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from churnml.csv_text import csv_bytes
+
 CSV_INJECTION_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -90,9 +92,9 @@ def neutralise_csv_injection(df: pd.DataFrame) -> pd.DataFrame:
 
 def write_csv(df: pd.DataFrame, path: Path | str) -> Path:
     """Write ``df`` as UTF-8 CSV atomically, with formula injection neutralised."""
-    safe = neutralise_csv_injection(df)
+    data = csv_bytes(neutralise_csv_injection(df), float_format="%.10g")  # = to_csv's bytes
     with atomic_path(path) as tmp:
-        safe.to_csv(tmp, index=False, lineterminator="\n", float_format="%.10g")
+        tmp.write_bytes(data)
     return Path(path)
 
 
