@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churnml.report import SummaryContext, build_summary
-from churnml.report.sections import normalise_reason
+from churnml.report import SummaryContext, build_summary, sections, svg
+from churnml.report.sections import TOP_REASONS, normalise_reason
 
 VOID = {"meta", "br", "hr", "img", "input", "link", "rect", "path", "circle", "line"}
 CTX = SummaryContext(as_of="2025-07-01", model_versions={"attrition": "att/3", "winback": "wb/2"},
@@ -173,3 +173,15 @@ def test_data_check_lists_a_few_changed_inputs_once_in_plain_words():
         "attrition": {"decision": "unavailable"}}})
     assert "could not be compared" in render(build_summary(scored_list(), unchecked)).text(
         "data-check")
+
+
+def test_top_reasons_count_each_sentence_with_its_numbers_replaced():
+    frame = scored_list(extras=True)
+    frame["reason_3"] = np.where(np.arange(len(frame)) % 3 == 0, " ", "3 complaints in 90 days")
+    top_band = frame[frame["risk_band"] == "high"]
+    said = pd.concat([top_band[c] for c in ("reason_1", "reason_2", "reason_3")]).dropna()
+    said = said[said.str.strip() != ""]
+    expected = said.map(normalise_reason).value_counts().sort_index().sort_values(
+        ascending=False, kind="stable").head(TOP_REASONS)
+    assert sections.reasons(frame, CTX).endswith(svg.horizontal_bars(
+        expected.index.tolist(), expected.tolist(), "Top reasons"))

@@ -130,10 +130,11 @@ def reasons(scored: pd.DataFrame, ctx: SummaryContext) -> str:
         rows = scored[scored["risk_band"] == _band_order(ctx)[0]]
     cols = [c for c in REASON_COLUMNS if c in rows]
     texts = pd.concat([rows[c] for c in cols]).dropna().astype(str)
-    texts = texts[texts.str.strip() != ""].map(normalise_reason)
+    texts = texts[texts.str.strip() != ""].value_counts()  # normalised once per distinct text
     if texts.empty:
         return html.paragraph("No reasons were given for the highest-risk customers.")
-    top = texts.value_counts().sort_index().sort_values(ascending=False, kind="stable")
+    counted = texts.groupby(texts.index.map(normalise_reason)).sum()  # sorted by sentence
+    top = counted.sort_values(ascending=False, kind="stable")
     top = top.head(TOP_REASONS)
     return (html.paragraph("Reasons most often given for the highest-risk customers "
                            "(N stands for the customer's own figure):")
