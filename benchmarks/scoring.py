@@ -6,6 +6,7 @@ Usage::
     .venv/bin/python benchmarks/scoring.py                    # 10^6 customers
     .venv/bin/python benchmarks/scoring.py --customers 200000 --keep out/
     .venv/bin/python benchmarks/scoring.py --like data/features/features.parquet
+    .venv/bin/python benchmarks/scoring.py --set 'reasons.explain_risk_bands=[high]'
 
 Feature rows are generated with numpy in the shape ``churnml.features`` produces
 (``--like`` resamples the rows of a real features file instead, whatever its
@@ -162,9 +163,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, help="write here and keep (default: temp dir)")
     parser.add_argument("--models", type=Path, help="models folder with uplift/ (default: "
                         "none, offers from the catalogue's priors)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="config override, e.g. 'reasons.explain_risk_bands=[high]'")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
-    composed = config.compose(ROOT / "conf")
+    composed = config.compose(ROOT / "conf", args.set)
     params = {**{k: composed[k] for k in ("score", "labels", *score_enrich.PARAMS)},
               "data": {"mode": "events", "snapshot": None}}
     load_before = os.getloadavg()
@@ -185,7 +188,10 @@ def main(argv: list[str] | None = None) -> int:
         seconds = time.perf_counter() - started
         cpu_seconds = time.process_time() - cpu_started
         sizes = {p.name: round(p.stat().st_size / 1e6, 1) for p in sorted(out.iterdir())}
-    report = {"customers": len(written), "columns_in": frame.shape[1],
+    report = {"customers": len(written), "columns_in": frame.shape[1], "overrides": args.set,
+              "customers_with_reasons": int(written["reason_1"].notna().sum())
+              if "reason_1" in written
+              else 0,
               "columns_out": list(written.columns),
               "offers": written["offer_id"].value_counts().to_dict(),
               "wall_seconds": round(seconds, 2), "rows_per_second": round(len(written) / seconds),
