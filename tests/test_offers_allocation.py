@@ -19,7 +19,7 @@ from churnml.offers import (
     load_catalogue,
     uplift_matrix,
 )
-from churnml.offers.knapsack import exact_choice, greedy_choice
+from churnml.offers.knapsack import exact_choice, greedy_choice, suffix_min
 from tests.offer_frames import offers_config, scored_frame, uplift_frame
 
 CATALOGUE = load_catalogue(offers_config())
@@ -168,3 +168,24 @@ def test_model_weight_shrinks_predictions_towards_the_priors():
     assert np.allclose(uplift_matrix(scored, uplift, CATALOGUE, 0.25), 0.25 * model + 0.75 * prior)
     with pytest.raises(ValueError, match="model_weight"):
         uplift_matrix(scored, uplift, CATALOGUE, 1.5)
+
+
+def test_suffix_min_is_the_cheapest_step_still_to_come():
+    assert suffix_min(np.array([5.0, 2.0, 7.0, 3.0])).tolist() == [2.0, 2.0, 3.0, 3.0]
+    assert suffix_min(np.array([])).tolist() == []
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), budget=st.sampled_from([0.0, 3.0, 40.0, 1e9]))
+def test_greedy_spends_no_more_once_the_budget_is_exhausted(seed, budget):
+    rng = np.random.default_rng(seed)
+    cost = np.array([0.0, 2.0, 5.0, 9.0])
+    net = rng.normal(3, 5, (60, 4))
+    usable = (rng.random((60, 4)) < 0.8) & (net > 0)
+    chosen = greedy_choice(net, cost, usable, budget)
+    spent = cost[chosen[chosen >= 0]].sum()
+    assert spent <= budget + 1e-9
+    left = budget - spent
+    # no customer without an offer had a usable one that still fits what is left
+    idle = chosen < 0
+    assert not (usable[idle] & (cost[None, :] <= left - 1e-9)).any()

@@ -28,6 +28,11 @@ log = logging.getLogger(__name__)
 NO_OFFER = -1
 
 
+def suffix_min(values: np.ndarray) -> np.ndarray:
+    """``out[i] = min(values[i:])``: the cheapest step still to come (budget only falls)."""
+    return np.minimum.accumulate(np.asarray(values, dtype=float)[::-1])[::-1]
+
+
 def _hull_steps(net: np.ndarray, cost: np.ndarray, usable: np.ndarray) -> list[np.ndarray]:
     """Upgrade steps along each customer's upper convex hull, as ``(row, offer, dc, dv)``.
 
@@ -96,7 +101,10 @@ def greedy_choice(net: np.ndarray, cost: np.ndarray, usable: np.ndarray, budget:
     order = np.lexsort((table[:, 0], table[:, 4], -eff))
     left, blocked = float(budget), np.zeros(len(net), dtype=bool)
     spent_on = np.where(chosen >= 0, cost[np.maximum(chosen, 0)], 0.0)
-    for row, offer, dc, _dv, _step in table[order]:
+    cheapest_after = suffix_min(table[order, 2])
+    for i, (row, offer, dc, _dv, _step) in enumerate(table[order].tolist()):
+        if cheapest_after[i] > left + 1e-9:  # nothing left fits: the rest only blocks
+            break
         row, offer = int(row), int(offer)
         if blocked[row]:
             continue
@@ -119,7 +127,11 @@ def _fill(chosen: np.ndarray, net: np.ndarray, cost: np.ndarray, usable: np.ndar
     if len(rows) == 0:
         return chosen
     eff = net[rows, offers] / np.maximum(cost[offers], 1e-12)
-    for i in np.lexsort((rows, -eff)):
+    order = np.lexsort((rows, -eff))
+    cheapest_after = suffix_min(cost[offers[order]])
+    for j, i in enumerate(order.tolist()):
+        if cheapest_after[j] > left + 1e-9:  # nothing left fits the budget
+            break
         row, offer = int(rows[i]), int(offers[i])
         if chosen[row] >= 0 or cost[offer] > left + 1e-9 or count[offer] >= caps[offer]:
             continue
