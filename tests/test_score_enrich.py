@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from churnml.errors import ConfigError
-from churnml.stages.score_enrich import same_ids, to_explain
+from churnml.stages.score_enrich import join_customers, same_ids, to_explain
 
 CFG = {"explain": "actionable", "explain_risk_bands": ["high", "medium"]}
 
@@ -43,3 +44,27 @@ def test_same_ids_matches_isin_whatever_the_string_dtype():
     expected = ids.isin(among).to_numpy()
     assert same_ids(ids, among).tolist() == expected.tolist() == [False, True, False, True]
     assert not same_ids(ids, among.iloc[:0]).any()
+
+
+@pytest.mark.parametrize("right_ids", [["c", "a", "z"], ["d", "c", "b", "a"], []])
+def test_join_customers_equals_a_one_to_one_left_merge(right_ids):
+    n = len(right_ids)
+    left = pd.DataFrame({"customer_id": pd.array(["a", "b", "c", "d"], dtype="str"),
+                         "x": [1, 2, 3, 4]}, index=[5, 6, 7, 8])
+    right = pd.DataFrame({
+        "customer_id": pd.array(right_ids, dtype="str"), "f": np.arange(n) + 0.5,
+        "i": np.arange(n), "b": np.arange(n) % 2 == 0,
+        "s": pd.array([f"s{i}" for i in range(n)], dtype="str"),
+        "reason": pd.array([None if i % 2 else f"r{i}" for i in range(n)], dtype="string"),
+        "when": pd.to_datetime(["2025-01-01"] * n),
+        "flag": pd.array([True, None, False, True][:n], dtype="boolean")})
+    expected = left.merge(right, on="customer_id", how="left", validate="one_to_one")
+    pd.testing.assert_frame_equal(join_customers(left, right), expected)
+
+
+def test_join_customers_refuses_repeated_ids_like_merge():
+    left = pd.DataFrame({"customer_id": ["a", "b"]})
+    with pytest.raises(pd.errors.MergeError):
+        join_customers(left, pd.DataFrame({"customer_id": ["a", "a"], "v": [1, 2]}))
+    with pytest.raises(pd.errors.MergeError):
+        join_customers(pd.concat([left, left]), pd.DataFrame({"customer_id": ["a"], "v": [1]}))

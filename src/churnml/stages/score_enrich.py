@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from pandas.api.extensions import take
 
 from churnml import io
 from churnml.errors import ConfigError
@@ -94,6 +95,30 @@ def same_ids(ids: pd.Series, among: pd.Series) -> np.ndarray:
     return pc.is_in(as_text[0], value_set=as_text[1]).to_numpy(zero_copy_only=False)
 
 
+def join_customers(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
+    """``left.merge(right, on="customer_id", how="left", validate="one_to_one")`` by
+    Arrow's hash lookup and a take per column (pandas' merge hashes Arrow-backed text
+    slowly); the same frame, dtypes included (missing rows as merge fills them).
+
+    Parameters
+    ----------
+    left, right
+        Frames with ``customer_id``; no other column in both (else pandas merges).
+    """
+    if set(left.columns) & set(right.columns) != {"customer_id"}:
+        return left.merge(right, on="customer_id", how="left", validate="one_to_one")
+    ids = [pa.array(f["customer_id"].astype(str)).cast(pa.large_string()) for f in (left, right)]
+    for side, text in zip(("left", "right"), ids, strict=True):
+        if pc.count_distinct(text, mode="all").as_py() != len(text):
+            raise pd.errors.MergeError(f"Merge keys are not unique in {side} dataset; "
+                                       "not a one-to-one merge")
+    at = pc.fill_null(pc.index_in(ids[0], value_set=ids[1]), -1).to_numpy().astype(np.intp)
+    out = left.reset_index(drop=True)
+    extra = {c: take(right[c].array, at, allow_fill=True) for c in right.columns
+             if c != "customer_id"}
+    return pd.concat([out, pd.DataFrame(extra, index=out.index)], axis=1)
+
+
 def offer_inputs(scored: pd.DataFrame, features: pd.DataFrame, models_dir: Path,
                  offers_cfg: dict[str, Any], causes_cfg: dict[str, Any]
                  ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
@@ -108,7 +133,7 @@ def offer_inputs(scored: pd.DataFrame, features: pd.DataFrame, models_dir: Path,
     rows = features if ids.all() else features.loc[ids]
     uplift = predict_uplift(uplift_model, rows) if uplift_model else None
     causes = likely_cause(rows, causes_cfg, offers_cfg["likely_cause"])
-    customers = scored.merge(causes, on="customer_id", how="left", validate="one_to_one")
+    customers = join_customers(scored, causes)
     return customers, uplift
 
 
@@ -130,14 +155,13 @@ def enrich(scored: pd.DataFrame, features: pd.DataFrame, models: dict[str, Churn
     if segments is None:
         segments = segments_for(data_dir, pd.Timestamp(scored["as_of"].iloc[0]), params)
     repeated = [c for c in segments.columns if c in scored.columns and c != "customer_id"]
-    out = scored.drop(columns=repeated).merge(segments, on="customer_id", how="left",
-                                              validate="one_to_one")
+    out = join_customers(scored.drop(columns=repeated), segments)
     offers = offers_for(out, features, models_dir, params["offers"], params["segments"]["causes"])
-    out = out.merge(offers, on="customer_id", how="left", validate="one_to_one")
+    out = join_customers(out, offers)
     log.info("offers: %s", out["offer_id"].value_counts().to_dict())
     explain = to_explain(out, params["reasons"])
     reasons = reasons_for(out[explain], features, segments, models, params["reasons"])
-    out = out.merge(reasons, on="customer_id", how="left", validate="one_to_one")
+    out = join_customers(out, reasons)
     log.info("reasons for %d of %d customers (reasons.explain: %s)", int(explain.sum()),
              len(out), params["reasons"]["explain"])
     return out
