@@ -7,7 +7,12 @@ import pandas as pd
 import pytest
 
 from churnml.errors import ConfigError
-from churnml.stages.score_enrich import join_customers, same_ids, to_explain
+from churnml.stages.score_enrich import (
+    first_to_explain,
+    join_customers,
+    same_ids,
+    to_explain,
+)
 
 CFG = {"explain": "actionable", "explain_risk_bands": ["high", "medium"]}
 
@@ -31,6 +36,23 @@ def test_the_bands_come_from_config():
 
 def test_all_explains_everyone():
     assert to_explain(_scored(), {**CFG, "explain": "all"}).all()
+
+
+def test_max_customers_keeps_those_offered_then_the_riskiest():
+    scored = _scored().assign(p_attrition=[0.9, 0.4, 0.1, 0.05, np.nan, np.nan])
+    capped = {**CFG, "max_customers": 3}
+    chosen = scored.loc[to_explain(scored, capped), "customer_id"].tolist()
+    assert chosen == ["hi", "low_offered", "lapsed_offered"]  # list order kept
+    assert to_explain(scored, {**CFG, "max_customers": 4}).equals(to_explain(scored, CFG))
+    assert not to_explain(scored, {**CFG, "max_customers": 0}).any()
+
+
+def test_first_to_explain_breaks_ties_in_list_order_and_refuses_a_negative_cap():
+    candidates = pd.DataFrame({"offer_id": ["none"] * 4, "p_attrition": [0.5, 0.7, 0.5, 0.7]},
+                              index=[10, 11, 12, 13])
+    assert first_to_explain(candidates, 3).tolist() == [10, 11, 13]
+    with pytest.raises(ConfigError, match="max_customers"):
+        first_to_explain(candidates, -1)
 
 
 def test_an_unknown_scope_is_a_config_error_naming_the_key():

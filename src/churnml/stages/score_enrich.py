@@ -72,20 +72,51 @@ def reasons_for(scored: pd.DataFrame, features: pd.DataFrame, segments: pd.DataF
 
 
 def to_explain(scored: pd.DataFrame, reasons_cfg: dict[str, Any]) -> pd.Series:
-    """Which rows of the scored list get reason codes (``reasons.explain``).
+    """Which rows of the scored list get reason codes (``reasons.explain``, at most
+    ``reasons.max_customers`` of them when set: see :func:`first_to_explain`).
 
     Parameters
     ----------
     scored
-        ``risk_band`` and ``offer_id`` per customer (``actionable`` reads them).
+        ``risk_band`` and ``offer_id`` per customer (``actionable`` reads them), and
+        ``p_attrition`` when a cap applies.
     """
     scope = reasons_cfg["explain"]
     if scope == "all":
-        return pd.Series(True, index=scored.index)
-    if scope != "actionable":
+        chosen = pd.Series(True, index=scored.index)
+    elif scope == "actionable":
+        at_risk = scored["risk_band"].isin(list(reasons_cfg["explain_risk_bands"]))
+        chosen = (at_risk | (scored["offer_id"] != NONE)).fillna(False).astype(bool)
+    else:
         raise ConfigError(f"reasons.explain = {scope!r}; choose 'actionable' or 'all'")
-    at_risk = scored["risk_band"].isin(list(reasons_cfg["explain_risk_bands"]))
-    return (at_risk | (scored["offer_id"] != NONE)).fillna(False).astype(bool)
+    cap = reasons_cfg.get("max_customers")
+    if cap is None or int(chosen.sum()) <= int(cap):
+        return chosen
+    kept = first_to_explain(scored.loc[chosen], int(cap))
+    log.warning("reasons.max_customers = %d: %d customers selected by reasons.explain, "
+                "%d of them left without reasons", int(cap), int(chosen.sum()),
+                int(chosen.sum()) - int(cap))
+    return pd.Series(scored.index.isin(kept), index=scored.index)
+
+
+def first_to_explain(candidates: pd.DataFrame, cap: int) -> pd.Index:
+    """The index of the ``cap`` candidates explained first: those offered something,
+    then by falling ``p_attrition`` (missing last), ties in list order.
+
+    Parameters
+    ----------
+    candidates
+        ``offer_id`` and ``p_attrition`` (or neither column: list order).
+    """
+    if cap < 0:
+        raise ConfigError(f"reasons.max_customers = {cap}; give a count >= 0 or null")
+    n = len(candidates)
+    offered = (candidates["offer_id"] != NONE).fillna(False).to_numpy(bool) \
+        if "offer_id" in candidates else np.zeros(n, dtype=bool)
+    risk = pd.to_numeric(candidates["p_attrition"], errors="coerce").to_numpy(float) \
+        if "p_attrition" in candidates else np.zeros(n)
+    order = np.lexsort((np.arange(n), np.nan_to_num(-risk, nan=np.inf), ~offered))
+    return candidates.index[np.sort(order[:cap])]
 
 
 def same_ids(ids: pd.Series, among: pd.Series) -> np.ndarray:
