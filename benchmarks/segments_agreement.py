@@ -142,10 +142,12 @@ def pr_auc_gain(interim: Path, segments: pd.DataFrame, params: dict[str, Any],
     dates = calendar.labelled(dates, end, params["labels"]["horizon_days"])
     features = compute(interim, dates, params["features"], params["engine"])
     con = connect(params["engine"])
-    tables = load_tables(con, interim, ("customers", "transactions"))
+    tables = load_tables(con, interim, ("customers", "transactions", "events"))
     windows = con.execute(purchase_windows(tables["customers"], tables["transactions"], dates,
-                                           params["labels"]["horizon_days"]))
-    labels = make_labels(windows, params["labels"]["lapse_days"])
+                                           params["labels"]["horizon_days"],
+                                           events=tables.get("events"),
+                                           labels_cfg=params["labels"]))
+    labels = make_labels(windows, params["labels"]["lapse_days"], params["labels"])  # as the stage
     flags = segments[["customer_id", "as_of", *SHARED_FLAGS]].copy()
     flags[SHARED_FLAGS] = flags[SHARED_FLAGS].astype("float64")
     incident_family = [c for c in features.columns if re.match(INCIDENT_FEATURES, c)]
