@@ -60,8 +60,9 @@ def test_causes_agree_well_above_chance(world):
     truth, _, segments = world
     result = _benchmark().cause_agreement(segments, _exits(truth))
     assert result["rows"] >= 0.8 * result["of"]  # most exits show up as a lapse
-    # 0.80 on this 3,000-customer world; one 120/120-day window for every signal gave 0.78
-    assert result["agreement"] >= 0.78
+    # 0.808 on this 3,000-customer world (0.80 with the previous signal windows; one
+    # 120/120-day window for every signal gave 0.78)
+    assert result["agreement"] >= 0.79
     assert min(result["recall"].values()) >= 0.4
 
 
