@@ -68,7 +68,8 @@ def test_same_ids_matches_isin_whatever_the_string_dtype():
     assert not same_ids(ids, among.iloc[:0]).any()
 
 
-@pytest.mark.parametrize("right_ids", [["c", "a", "z"], ["d", "c", "b", "a"], []])
+@pytest.mark.parametrize("right_ids", [["c", "a", "z"], ["d", "c", "b", "a"], [],
+                                       ["a", "b", "c", "d"]])  # last: same ids, same order
 def test_join_customers_equals_a_one_to_one_left_merge(right_ids):
     n = len(right_ids)
     left = pd.DataFrame({"customer_id": pd.array(["a", "b", "c", "d"], dtype="str"),
@@ -90,3 +91,6 @@ def test_join_customers_refuses_repeated_ids_like_merge():
         join_customers(left, pd.DataFrame({"customer_id": ["a", "a"], "v": [1, 2]}))
     with pytest.raises(pd.errors.MergeError):
         join_customers(pd.concat([left, left]), pd.DataFrame({"customer_id": ["a"], "v": [1]}))
+    twice = pd.DataFrame({"customer_id": ["a", "a"]})
+    with pytest.raises(pd.errors.MergeError):  # same ids in the same order, but repeated
+        join_customers(twice, twice.assign(v=[1, 2]))

@@ -40,6 +40,10 @@ def quote_minimal(cells: pa.Array) -> pa.Array:
     return pc.if_else(need, quoted, cells)
 
 
+def _is_float(values: pd.Series) -> bool:
+    return isinstance(values.dtype, np.dtype) and values.dtype.kind == "f"
+
+
 def _is_text(values: pd.Series) -> bool:
     if isinstance(values.dtype, pd.CategoricalDtype):
         return False
@@ -60,7 +64,7 @@ def _by_pandas(values: pd.Series, float_format: str) -> pa.Array:
 
 def column_cells(values: pd.Series, float_format: str) -> pa.Array:
     """One column's CSV cells, unquoted (missing: empty)."""
-    if values.dtype.kind == "f" and isinstance(values.dtype, np.dtype):
+    if _is_float(values):
         floats = values.to_numpy()
         cells = np.array([float_format % x for x in floats.tolist()], dtype=object)
         cells[np.isnan(floats)] = ""
@@ -84,7 +88,10 @@ def csv_bytes(df: pd.DataFrame, float_format: str = "%.10g") -> bytes:
     """
     if not len(df) or not df.shape[1] or not all(isinstance(c, str) for c in df.columns):
         return df.to_csv(index=False, lineterminator="\n", float_format=float_format).encode()
-    cells = [quote_minimal(column_cells(df[c], float_format)) for c in df.columns]
+    cells = [column_cells(df[c], float_format) for c in df.columns]
+    plain = not any(ch in float_format for ch in ',"\n')  # then float cells need no quotes
+    cells = [c if plain and _is_float(df[name]) else quote_minimal(c)
+             for name, c in zip(df.columns, cells, strict=True)]
     if len(cells) == 1:  # the csv module quotes a lone empty field: ""
         cells[0] = pc.if_else(pc.equal(pc.binary_length(cells[0]), 0), _text('""'),
                               cells[0])
