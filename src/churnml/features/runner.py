@@ -10,20 +10,19 @@ time, so the caller can stream a long calendar to disk.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from churnml.features.base import ORDER
 from churnml.features.core import FEATURE_KEY, snapshot_features, validate
 from churnml.features.engine import key_strategy, materialized, snapshot_runner
 from churnml.features.hooks import apply_post_steps, load_post_steps
-from churnml.features.inputs import FAMILIES, prepare
+from churnml.features.inputs import FAMILIES, FeatureInputs, prepare
 
 log = logging.getLogger(__name__)
 
@@ -33,16 +32,15 @@ def _ranked(customers: ir.Table) -> ir.Table:
     return customers.mutate(**{ORDER: ibis.row_number().over(order_by=customers.customer_id)})
 
 
-def _in_customer_order(table: pa.Table) -> pa.Table:
-    """Rows sorted by ``customer_id`` (backends return groups in no fixed order).
+def _ordered_query(inputs: FeatureInputs, cfg: dict[str, Any],
+                   families: Collection[str]) -> Callable[[pd.Timestamp], ir.Table]:
+    """One snapshot's features sorted by the customers' integer ``_order`` on the backend.
 
-    Sorts by the integer ``_order`` column when present (then dropped): several
-    times cheaper than sorting a million text ids for every snapshot.
+    The backend sorts (by an integer, several times cheaper than by a million text
+    ids) while it builds the result, so Python never holds a second, sorted copy.
     """
-    if ORDER not in table.column_names:
-        return table.take(pc.sort_indices(table, [("customer_id", "ascending")]))
-    rows = pc.sort_indices(table[ORDER])
-    return table.drop_columns([ORDER]).take(rows)
+    return lambda date: snapshot_features(inputs, date, cfg, families,
+                                          keep_order=True).order_by(ORDER)
 
 
 def iter_features(con: ibis.BaseBackend, tables: dict[str, ir.Table], dates: list[pd.Timestamp],
@@ -73,15 +71,15 @@ def iter_features(con: ibis.BaseBackend, tables: dict[str, ir.Table], dates: lis
     inputs = inputs.with_tables({"customers": _ranked(inputs.customers)})
     with materialized(con, inputs.shared()) as stored:
         ready = inputs.with_tables(stored)
-        run = snapshot_runner(con, lambda date: snapshot_features(ready, date, cfg, families,
-                                                                  keep_order=True))
+        run = snapshot_runner(con, _ordered_query(ready, cfg, families))
         for date in sorted(dates):
-            table = _in_customer_order(run(date))
+            table = run(date).drop_columns([ORDER])
             if steps:
                 frame = apply_post_steps(table.to_pandas(), steps)
                 table = pa.Table.from_pandas(frame, preserve_index=False)
             log.debug("features as of %s: %d rows", pd.Timestamp(date).date(), table.num_rows)
             yield table
+            del table  # not held while the next snapshot is computed
 
 
 def compute_features(con: ibis.BaseBackend, tables: dict[str, ir.Table],

@@ -66,6 +66,7 @@ def write_features(snapshots: Iterable[pa.Table], out_file: Path) -> WrittenFeat
                     writer = pq.ParquetWriter(tmp, schema, compression="zstd")
                 writer.write_table(table.select(schema.names).cast(schema))
                 rows, count = rows + table.num_rows, count + 1
+                del table  # one snapshot in memory: not held while the next is computed
         finally:
             if writer is not None:
                 writer.close()
