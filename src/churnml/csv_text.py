@@ -65,9 +65,10 @@ def _by_pandas(values: pd.Series, float_format: str) -> pa.Array:
 def column_cells(values: pd.Series, float_format: str) -> pa.Array:
     """One column's CSV cells, unquoted (missing: empty)."""
     if _is_float(values):
-        floats = values.to_numpy()
-        cells = np.array([float_format % x for x in floats.tolist()], dtype=object)
-        cells[np.isnan(floats)] = ""
+        floats = values.to_numpy(dtype="float64")
+        cells = np.full(len(floats), "", dtype=object)
+        known = ~np.isnan(floats)  # missing cells stay empty, unformatted
+        cells[known] = [float_format % x for x in floats[known].tolist()]
         return pa.array(cells, type=pa.large_string())
     if _is_text(values):
         text = pa.array(values, from_pandas=True)  # no copy for Arrow-backed strings
