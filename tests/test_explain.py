@@ -126,6 +126,8 @@ def test_format_values_equals_format_row_by_row(spec):
     assert format_values(floats, spec).tolist() == [format(v, spec) for v in floats]
     ints = rng.integers(-5, 5, 100)
     assert format_values(ints, spec).tolist() == [format(v, spec) for v in ints]
+    singles = floats.astype(np.float32)  # told apart by their own 4-byte bits
+    assert format_values(singles, spec).tolist() == [format(v, spec) for v in singles]
 
 
 def test_format_values_on_text_and_mixed_objects():
@@ -157,3 +159,14 @@ def test_sentences_equal_the_template_formatted_row_by_row():
                 if v < 1.0} | {counts.format(w="30", value=v, s="" if round(v) == 1 else "s",
                                              prev=5) for v in X["count_30d"].astype(float)}
     assert said == expected
+
+
+def test_a_nested_format_spec_is_rendered_row_by_row():
+    class Fixed:
+        def contributions(self, X):
+            return pd.DataFrame({"count_4d": [1.0, 1.0]}, index=X.index)
+
+    X = pd.DataFrame({"count_4d": [3.0, 12.0]}, index=["a", "b"])
+    entry = {"id": "n", "features": r"count_(?P<w>\d+)d", "text": "[{value:>{w}.0f}] in {w} days"}
+    reasons = reason_codes(Fixed(), X, [entry], top_k=1)
+    assert reasons["reason_1"].tolist() == ["[   3] in 4 days", "[  12] in 4 days"]

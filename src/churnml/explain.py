@@ -143,10 +143,10 @@ def format_values(values: np.ndarray, spec: str = "", conversion: str | None = N
     def one(v: Any) -> str:
         return format(v if conversion is None else convert(v, conversion), spec)
 
-    if values.dtype.kind == "f":
+    if values.dtype.kind == "f" and values.dtype.itemsize in (2, 4, 8):
         keys = np.rint(values) if ZERO_DECIMALS.search(spec) else values
-        _, first, inverse = np.unique(keys.view(np.int64), return_index=True,
-                                      return_inverse=True)
+        bits = keys.view(np.dtype(f"i{keys.dtype.itemsize}"))
+        _, first, inverse = np.unique(bits, return_index=True, return_inverse=True)
         return np.array([one(v) for v in keys[first]], dtype=object)[inverse.ravel()]
     if values.dtype.kind in "iub" or pd.api.types.infer_dtype(values) == "string":
         codes, distinct = pd.factorize(values, use_na_sentinel=False)
@@ -167,7 +167,8 @@ def _render(feature: str, templates: list[ReasonTemplate], data: pd.DataFrame,
                  for k, c in template.columns.items()}}
     parts = list(string.Formatter().parse(template.text))
     if any("{" in (spec or "") for _, _, spec, _ in parts):  # nested fields: row by row
-        return np.array([template.text.format(**groups, **{k: v[i] for k, v in fields.items()})
+        return np.array([template.text.format(**{**groups, **{k: v[i] for k, v in
+                                                                 fields.items()}})
                          for i in range(len(rows))], dtype=object)
     out = np.full(len(rows), "", dtype=object)
     for literal, name, spec, conversion in parts:
