@@ -40,6 +40,13 @@ def _hull_steps(net: np.ndarray, cost: np.ndarray, usable: np.ndarray) -> list[n
     option with the highest added value per added cost.
     """
     n, k = net.shape
+    live = np.flatnonzero(usable.any(axis=1))
+    if len(live) < n:  # customers with no usable offer take no step: leave them out
+        start, *steps = _hull_steps(net[live], cost, usable[live])
+        at = np.full(n, NO_OFFER, dtype=start.dtype)
+        at[live] = start
+        return [at, *(np.column_stack([live[s[:, 0].astype(np.intp)], s[:, 1:]])
+                      for s in steps)]
     rows = np.arange(n)
     free = usable & (cost[None, :] <= 0)
     free_value = np.where(free, net, -np.inf)
