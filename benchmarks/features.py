@@ -13,6 +13,7 @@ time of one; peak memory under 3 GB.
 
     python benchmarks/features.py                      # 10^6 customers, 10^7 transactions
     python benchmarks/features.py --customers 100000 --transactions 1000000 --data /tmp/b
+    python benchmarks/features.py --memory-limit 2GB   # DuckDB settings of conf/engine/duckdb.yaml
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ EVENT_MIX = {"support_contact": 0.40, "complaint": 0.08, "competitor_inquiry": 0
              "public_complaint": 0.01, "survey_score": 0.11}
 CORE_CHECK = ["frequency", "monetary", "count_30d", "spend_90d", "count_prev_180d",
               "spend_prev_90d", "recency_days", "tenure_days"]
+ENGINE = {"name": "duckdb"}  # + --memory-limit / --threads (conf/engine/duckdb.yaml settings)
 TARGETS = {"core_vs_sql": 1.3, "pandas_vs_core": 4.0, "full_one_seconds": 10.0,
            "calendar_vs_one": 5.0, "peak_gb": 3.0}
 
@@ -173,8 +175,12 @@ def part_core_sql(folder: Path) -> pd.DataFrame:
     """The hand-written SQL for the last snapshot, as a frame."""
     import duckdb
 
+    from churnml.features.engine import duckdb_settings
+
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
+    for key, value in duckdb_settings(ENGINE).items():  # the same settings as churnml's
+        con.execute(f"SET {key} = {value}")
     result = con.sql(hand_written_sql(folder, calendar()[-1], features_cfg())).arrow()
     table = result if hasattr(result, "num_rows") else result.read_all()
     return table.to_pandas()
@@ -184,7 +190,7 @@ def part_core_churnml(folder: Path) -> pd.DataFrame:
     """churnml's core families for the last snapshot, as a frame."""
     from churnml.features import CORE_FAMILIES, compute_features, connect, load_tables
 
-    con = connect({"name": "duckdb"})
+    con = connect(ENGINE)
     return compute_features(con, load_tables(con, folder), [calendar()[-1]], features_cfg(),
                             CORE_FAMILIES)
 
@@ -203,7 +209,7 @@ def _full(folder: Path, dates: list[pd.Timestamp]) -> pd.DataFrame:
     from churnml.features import connect, iter_features, load_tables
     from churnml.stages.features import write_features
 
-    con = connect({"name": "duckdb"})
+    con = connect(ENGINE)
     with tempfile.TemporaryDirectory() as out:
         written = write_features(iter_features(con, load_tables(con, folder), dates,
                                                features_cfg()), Path(out) / "features.parquet")
@@ -240,11 +246,20 @@ def run_part(name: str, folder: Path) -> dict:
 
 # --- the report --------------------------------------------------------------------------
 
-def measure(name: str, folder: Path, repeat: int) -> dict:
+def engine_args(args: argparse.Namespace) -> list[str]:
+    """The DuckDB settings given on the command line, to pass on to each part."""
+    out = []
+    for flag, value in (("--memory-limit", args.memory_limit), ("--threads", args.threads)):
+        out += [flag, str(value)] if value is not None else []
+    return out
+
+
+def measure(name: str, folder: Path, repeat: int, engine: list[str]) -> dict:
     """Run one part in fresh Python processes; keep the fastest of ``repeat`` runs."""
     runs = [json.loads(subprocess.run(
-        [sys.executable, __file__, "--part", name, "--data", str(folder)], capture_output=True,
-        text=True, check=True).stdout.strip().splitlines()[-1]) for _ in range(repeat)]
+        [sys.executable, __file__, "--part", name, "--data", str(folder), *engine],
+        capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
+        for _ in range(repeat)]
     return min(runs, key=lambda r: r["wall_s"])
 
 
@@ -289,8 +304,13 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=None,
                         help="folder for the generated world (reused when present)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per part (best kept)")
+    parser.add_argument("--memory-limit", default=None,
+                        help="DuckDB memory_limit, e.g. 2GB (default: DuckDB's own)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="DuckDB threads (default: all cores)")
     parser.add_argument("--part", choices=sorted(PARTS), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    ENGINE.update({"memory_limit": args.memory_limit, "threads": args.threads})
     folder = args.data or Path(tempfile.gettempdir()) / (
         f"churnml_bench_{args.customers}_{args.transactions}")
     if args.part:
@@ -303,7 +323,7 @@ def main() -> None:
     results = {}
     for name in PARTS:
         print(f"running {name} ...", flush=True)
-        results[name] = measure(name, folder, args.repeat)
+        results[name] = measure(name, folder, args.repeat, engine_args(args))
     check_agreement(results)
     report(results)
 
