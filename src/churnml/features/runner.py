@@ -39,8 +39,9 @@ def _ordered_query(inputs: FeatureInputs, cfg: dict[str, Any],
     The backend sorts (by an integer, several times cheaper than by a million text
     ids) while it builds the result, so Python never holds a second, sorted copy.
     """
-    return lambda date: snapshot_features(inputs, date, cfg, families,
-                                          keep_order=True).order_by(ORDER)
+    ranked = ORDER in inputs.customers.columns  # else (one snapshot) sort by the ids themselves
+    return lambda date: snapshot_features(inputs, date, cfg, families, keep_order=ranked
+                                          ).order_by(ORDER if ranked else "customer_id")
 
 
 def iter_features(con: ibis.BaseBackend, tables: dict[str, ir.Table], dates: list[pd.Timestamp],
@@ -68,12 +69,14 @@ def iter_features(con: ibis.BaseBackend, tables: dict[str, ir.Table], dates: lis
     validate(cfg, dates)
     steps = load_post_steps(cfg.get("post_steps"))
     inputs = prepare(tables, cfg, families, key_strategy(con, tables["customers"]))
-    inputs = inputs.with_tables({"customers": _ranked(inputs.customers)})
+    if len(dates) > 1:  # the rank costs one sort of the ids, then every snapshot sorts cheaply
+        inputs = inputs.with_tables({"customers": _ranked(inputs.customers)})
     with materialized(con, inputs.shared()) as stored:
         ready = inputs.with_tables(stored)
         run = snapshot_runner(con, _ordered_query(ready, cfg, families))
         for date in sorted(dates):
-            table = run(date).drop_columns([ORDER])
+            table = run(date)
+            table = table.drop_columns([ORDER]) if ORDER in table.column_names else table
             if steps:
                 frame = apply_post_steps(table.to_pandas(), steps)
                 table = pa.Table.from_pandas(frame, preserve_index=False)
