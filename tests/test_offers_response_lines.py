@@ -1,0 +1,82 @@
+"""Response lines fitted on randomised campaign rows (churnml.offers.response_lines)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from churnml.offers.response_lines import fit_response_lines, with_fitted_priors
+
+CFG = {"prior_rows": 50, "min_control_rows": 30}
+PRIORS = {"price_match": {"protect": {"lured": 0.0, "default": 0.01},
+                          "rescue": {"lured": 0.0, "default": 0.02},
+                          "return": {"default": 0.03}}}
+
+
+def _active(n: int, offer_share: float, protect: float, rescue: float,
+            seed: int = 0, cause: str = "lured") -> pd.DataFrame:
+    """Active customers, randomised; P(outcome) = 0.5 - 0.4 p + T (protect + rescue p)."""
+    rng = np.random.default_rng(seed)
+    p = rng.uniform(0.0, 0.8, n)
+    treated = rng.random(n) < offer_share
+    prob = 0.5 - 0.4 * p + treated * (protect + rescue * p)
+    return pd.DataFrame({"treatment": np.where(treated, "price_match", "control"),
+                         "outcome": (rng.random(n) < prob).astype(int), "status": "active",
+                         "p_attrition": p, "likely_cause": cause, "churn_cause": None})
+
+
+def test_a_cell_with_a_known_effect_recovers_it():
+    lines = fit_response_lines(_active(60_000, 0.5, 0.1, 0.3), PRIORS, CFG)
+    fitted = lines["priors"]["price_match"]
+    assert fitted["protect"]["lured"] == pytest.approx(0.1, abs=0.02)
+    assert fitted["rescue"]["lured"] == pytest.approx(0.3, abs=0.06)
+    assert lines["cells"]["active"]["lured"]["price_match"] > 29_000
+
+
+def test_a_cell_with_few_treated_customers_stays_near_its_prior():
+    rows = _active(2_000, 0.003, 0.4, 0.0, seed=1)
+    fitted = fit_response_lines(rows, PRIORS, CFG)["priors"]["price_match"]
+    treated = int((rows["treatment"] == "price_match").sum())
+    assert treated < 15
+    # the ridge gives the prior the weight of 50 customers against a handful of treated
+    assert abs(fitted["protect"]["lured"]) < 0.4 * treated / (treated + 50) + 0.05
+    many = fit_response_lines(_active(4_000, 0.5, 0.4, 0.0, seed=1), PRIORS, CFG)
+    assert many["priors"]["price_match"]["protect"]["lured"] > 0.25
+
+
+def test_too_few_controls_keeps_the_priors_and_other_causes_keep_theirs():
+    rows = _active(200, 0.95, 0.4, 0.0, seed=2)
+    fitted = fit_response_lines(rows, PRIORS, CFG)["priors"]["price_match"]
+    assert fitted["protect"] == {"lured": 0.0, "default": 0.01}
+    assert fitted["rescue"]["default"] == 0.02
+
+
+def test_lapsed_return_effect_is_fitted_per_churn_cause():
+    rng = np.random.default_rng(3)
+    n = 40_000
+    treated = rng.random(n) < 0.5
+    rows = pd.DataFrame({"treatment": np.where(treated, "price_match", "control"),
+                         "outcome": (rng.random(n) < 0.1 + 0.15 * treated).astype(int),
+                         "status": "lapsed", "p_attrition": np.nan, "likely_cause": None,
+                         "churn_cause": "price"})
+    fitted = fit_response_lines(rows, PRIORS, CFG)["priors"]["price_match"]
+    assert fitted["return"]["price"] == pytest.approx(0.15, abs=0.02)
+    assert fitted["return"]["default"] == 0.03
+
+
+def test_no_history_leaves_the_config_priors():
+    empty = _active(0, 0.5, 0.0, 0.0)
+    lines = fit_response_lines(empty, PRIORS, CFG)
+    offers_cfg = {"budget": 1.0, "catalogue": {"price_match": {"cost": 6.0, "prior": PRIORS[
+        "price_match"]}}}
+    assert with_fitted_priors(offers_cfg, None) == offers_cfg
+    cfg = with_fitted_priors(offers_cfg, lines)
+    assert cfg["catalogue"]["price_match"]["prior"]["protect"] == PRIORS["price_match"]["protect"]
+    assert lines["cells"] == {}
+
+
+def test_missing_columns_are_refused_by_name():
+    with pytest.raises(ValueError, match="p_attrition"):
+        fit_response_lines(pd.DataFrame({"treatment": [], "outcome": [], "status": [],
+                                         "likely_cause": [], "churn_cause": []}), PRIORS, CFG)
