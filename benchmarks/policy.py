@@ -16,7 +16,11 @@ offers the world ran, so that each has a true effect):
 * **churnml**: :func:`churnml.offers.choose_offers` on predicted uplift x value - cost
   (the models shrunk towards the priors by ``offers.model_weight``, as in scoring);
 * **model_only** / **priors_only**: the same with the uplift models alone / the
-  catalogue priors alone (diagnostics: which part of the prediction carries the value);
+  priors alone (diagnostics: which part of the prediction carries the value);
+* **config_priors** / **config_priors_only**: churnml / priors_only with the config
+  priors instead of the response lines fitted on the training campaigns
+  (:mod:`churnml.offers.response_lines`; the priors churnml uses when
+  ``offers.response_lines.enabled``);
 * **risk**: active customers by descending P(attrition) (lapsed ones, who have no
   attrition score, after them by 1 - P(win-back)), each given the eligible offer with
   the best predicted net value;
@@ -48,6 +52,11 @@ from churnml.models.uplift_fit import fit_uplift
 from churnml.offers import Catalogue, choose_offers, evaluate_policy, load_catalogue, ranked_policy
 from churnml.offers.allocation import Solver
 from churnml.offers.likely_cause import likely_cause
+from churnml.offers.response_lines import (
+    campaign_response_rows,
+    fit_response_lines,
+    with_fitted_priors,
+)
 
 log = logging.getLogger("benchmarks.policy")
 SEGMENT_COLUMNS = ["ladder_rung", "lifecycle_stage", "churn_cause", "shared_cause_outreach"]
@@ -138,13 +147,29 @@ def prepare(world: dict[str, Any]) -> dict[str, Any]:
                                   world["data_end"], horizon, cfg["uplift"])
     train, test = split_campaigns(frame)
     fit = fit_uplift(train, uplift_feature_columns(train), cfg["uplift"])
+    lines = fitted_lines(train, world)
     scored = scored_population(test, world)
     rows = world["true_uplift"].assign(as_of=lambda t: t["as_of"].dt.normalize())
     key = scored[["customer_id", "send_date"]].rename(columns={"send_date": "as_of"})
     actual = rows.merge(key.astype({"as_of": "datetime64[us]"}), on=["customer_id", "as_of"])
-    catalogue = world_catalogue(cfg, actual)
+    catalogue = world_catalogue(with_fitted_priors(cfg, lines), actual)
     return {"cfg": cfg, "fit": fit, "test": test, "scored": scored, "actual": actual,
-            "catalogue": catalogue, "predicted": predict_uplift(fit.model, test, catalogue.ids)}
+            "catalogue": catalogue, "config_catalogue": world_catalogue(cfg, actual),
+            "lines": lines, "predicted": predict_uplift(fit.model, test, catalogue.ids)}
+
+
+def fitted_lines(train: pd.DataFrame, world: dict[str, Any]) -> dict[str, Any] | None:
+    """Response lines fitted on the training campaigns, as stage train_uplift fits
+    them on the whole history (None when ``offers.response_lines.enabled`` is false)."""
+    params = world["params"]
+    cfg = params["offers"]
+    if not cfg["response_lines"]["enabled"]:
+        return None
+    rows = campaign_response_rows(train, world["models"]["attrition"], world["segments"],
+                                  int(params["labels"]["lapse_days"]),
+                                  params["segments"]["causes"], cfg["likely_cause"])
+    priors = {o: spec.get("prior") or {} for o, spec in cfg["catalogue"].items()}
+    return fit_response_lines(rows, priors, cfg["response_lines"], cfg["uplift"]["control"])
 
 
 def compare(case: dict[str, Any], budget: float, draws: int) -> dict[str, Any]:
@@ -155,12 +180,14 @@ def compare(case: dict[str, Any], budget: float, draws: int) -> dict[str, Any]:
                     time_limit=float(cfg["exact_time_limit_seconds"]))
     risk = np.where(scored["status"] == LAPSED, -scored["p_winback"], 1 + scored["p_attrition"])
 
-    def ours(w: float) -> Any:
-        return choose_offers(scored, predicted, catalogue, budget, 0.0, 0, solver=solver,
+    def ours(w: float, offers: Catalogue = catalogue) -> Any:
+        return choose_offers(scored, predicted, offers, budget, 0.0, 0, solver=solver,
                              model_weight=w)
 
     policies = {
         "churnml": ours(weight), "model_only": ours(1.0), "priors_only": ours(0.0),
+        "config_priors": ours(weight, case["config_catalogue"]),
+        "config_priors_only": ours(0.0, case["config_catalogue"]),
         "risk": ranked_policy(scored, predicted, catalogue, budget, np.nan_to_num(risk),
                               model_weight=weight),
         "oracle": choose_offers(scored, actual.rename(columns={"true_uplift": "uplift"}),
@@ -191,6 +218,7 @@ def run(world: dict[str, Any], budgets: list[float], draws: int,
     case["model_weight"] = default if model_weight is None else float(model_weight)
     fit, test = case["fit"], case["test"]
     return {"test_campaign": str(test["send_date"].min().date()),
+            "response_lines": case["lines"],
             "customers": len(case["scored"]),
             "statuses": case["scored"]["status"].value_counts().to_dict(),
             "validation_qini": fit.validation,

@@ -80,3 +80,14 @@ def test_missing_columns_are_refused_by_name():
     with pytest.raises(ValueError, match="p_attrition"):
         fit_response_lines(pd.DataFrame({"treatment": [], "outcome": [], "status": [],
                                          "likely_cause": [], "churn_cause": []}), PRIORS, CFG)
+
+
+def test_the_scoring_job_reads_the_fitted_lines_when_the_stage_wrote_them(tmp_path):
+    from churnml import io
+    from churnml.stages.score_enrich import offers_config
+
+    offers_cfg = {"catalogue": {"price_match": {"cost": 6.0, "prior": PRIORS["price_match"]}}}
+    assert offers_config(tmp_path, offers_cfg) == offers_cfg
+    fitted = {"protect": {"lured": 0.2}, "rescue": {"lured": 0.1}, "return": {"default": 0.0}}
+    io.write_json({"priors": {"price_match": fitted}}, tmp_path / "uplift" / "response_lines.json")
+    assert offers_config(tmp_path, offers_cfg)["catalogue"]["price_match"]["prior"] == fitted

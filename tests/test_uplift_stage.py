@@ -18,8 +18,10 @@ SENDS = ["2024-03-02", "2024-07-02"]
 def _params(mode: str = "events") -> dict:
     cfg = offers_config()["uplift"] | {"min_arm_rows": 30}
     cfg["lightgbm"] = cfg["lightgbm"] | {"n_estimators": 30}
-    return {"offers": {"uplift": cfg}, "labels": {"horizon_days": 60, "lapse_days": 90},
-            "features": {}, "engine": {}, "data": {"mode": mode}}
+    lines = {"enabled": True, "prior_rows": 200, "min_control_rows": 30}
+    return {"offers": {"uplift": cfg, "response_lines": lines},
+            "labels": {"horizon_days": 60, "lapse_days": 90}, "features": {}, "engine": {},
+            "data": {"mode": mode}}
 
 
 def _world(folder, n: int = 1200, seed: int = 0) -> tuple:
@@ -62,6 +64,9 @@ def test_stage_trains_arms_and_writes_json(tmp_path):
                                              values="uplift").loc[last["customer_id"]]
     high = (last["spend_180d"] > 100).to_numpy()
     assert pred.loc[high, "double_points"].mean() > pred.loc[~high, "double_points"].mean() + 0.1
+    # no attrition model in this folder: no response lines, the catalogue priors apply
+    assert train_uplift.load_lines(tmp_path / "models") == {"skipped": "no attrition model",
+                                                            "priors": {}}
 
 
 @pytest.mark.parametrize("mode", ["events", "snapshot"])
@@ -71,3 +76,4 @@ def test_without_history_the_stage_leaves_an_empty_model(tmp_path, mode):
     result = train_uplift.run(interim, tmp_path / "f.parquet", tmp_path / "models", _params(mode))
     assert "skipped" in result
     assert train_uplift.load_model(tmp_path / "models") is None
+    assert train_uplift.load_lines(tmp_path / "models")["priors"] == {}

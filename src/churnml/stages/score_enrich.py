@@ -29,8 +29,10 @@ from churnml.models.uplift import predict_uplift
 from churnml.offers.allocation import choose_offers_from_config
 from churnml.offers.catalogue import NONE
 from churnml.offers.likely_cause import likely_cause
+from churnml.offers.response_lines import with_fitted_priors
 from churnml.segments import segment_snapshot
 from churnml.stages.features import data_window
+from churnml.stages.train_uplift import load_lines
 from churnml.stages.train_uplift import load_model as load_uplift_model
 
 log = logging.getLogger(__name__)
@@ -180,11 +182,17 @@ def offer_inputs(scored: pd.DataFrame, features: pd.DataFrame, models_dir: Path,
     return customers, uplift
 
 
+def offers_config(models_dir: Path, offers_cfg: dict[str, Any]) -> dict[str, Any]:
+    """The ``offers`` section with the catalogue priors replaced by the response lines
+    that ``train_uplift`` fitted on the campaign history (when it wrote any)."""
+    return with_fitted_priors(offers_cfg, load_lines(models_dir))
+
+
 def offers_for(scored: pd.DataFrame, features: pd.DataFrame, models_dir: Path,
                offers_cfg: dict[str, Any], causes_cfg: dict[str, Any]) -> pd.DataFrame:
     """The chosen offer per customer under the budget (``none`` for no offer)."""
     customers, uplift = offer_inputs(scored, features, models_dir, offers_cfg, causes_cfg)
-    chosen = choose_offers_from_config(customers, uplift, offers_cfg)
+    chosen = choose_offers_from_config(customers, uplift, offers_config(models_dir, offers_cfg))
     return chosen[["customer_id", *OFFER_COLUMNS]]
 
 

@@ -4,6 +4,10 @@ Reads ``data/interim`` (campaigns, transactions, the ingest manifest) and the fe
 snapshots ``data/features/features.parquet``; writes ``models/uplift/model.json`` (per
 arm LightGBM booster text, see :mod:`churnml.models.uplift`) and
 ``models/uplift/metrics.json`` (validation Qini per arm and learner, rows per arm).
+With ``offers.response_lines.enabled`` it also fits each offer's response lines on the
+same rows (:mod:`churnml.offers.response_lines`; P(attrition) from ``models/attrition``,
+lapsed causes from ``data/segments``) and writes ``models/uplift/response_lines.json``,
+which the scoring job uses as the catalogue's priors.
 Without a campaigns table, or in snapshot mode, it writes a model with no arms and the
 reason: the offer engine then uses the catalogue's priors for every offer.
 """
@@ -17,16 +21,21 @@ from typing import Any
 import pandas as pd
 
 from churnml import io, snapshot
+from churnml.models import ChurnClassifier
 from churnml.models.uplift import UpliftModel
 from churnml.models.uplift_data import uplift_feature_columns, uplift_training_frame
 from churnml.models.uplift_fit import fit_uplift
+from churnml.offers.response_lines import campaign_response_rows, fit_response_lines
 
 log = logging.getLogger(__name__)
-PARAMS = ["offers.uplift", "labels.horizon_days", "labels.lapse_days", "features", "engine",
+PARAMS = ["offers.uplift", "offers.response_lines", "offers.catalogue", "offers.likely_cause",
+          "segments.causes", "labels.horizon_days", "labels.lapse_days", "features", "engine",
           "data.mode"]
 UPLIFT_DIR = "uplift"
 MODEL_FILE = "model.json"
 METRICS_FILE = "metrics.json"
+LINES_FILE = "response_lines.json"
+SEGMENTS_FILE = Path("segments") / "segments.parquet"
 
 
 def model_path(models_dir: Path) -> Path:
@@ -43,11 +52,18 @@ def load_model(models_dir: Path) -> UpliftModel | None:
     return model if model.arms else None
 
 
+def load_lines(models_dir: Path) -> dict[str, Any] | None:
+    """The fitted response lines, or None (the catalogue's priors apply)."""
+    path = model_path(models_dir).with_name(LINES_FILE)
+    return io.read_json(path) if path.is_file() else None
+
+
 def _no_history(models_dir: Path, reason: str) -> dict[str, Any]:
     log.info("train_uplift: %s; every offer uses its prior", reason)
     empty = UpliftModel([], {}, {}).to_dict() | {"skipped": reason}
     io.write_json(empty, model_path(models_dir))
     io.write_json({"skipped": reason}, model_path(models_dir).with_name(METRICS_FILE))
+    io.write_json({"skipped": reason, "priors": {}}, model_path(models_dir).with_name(LINES_FILE))
     return {"skipped": reason}
 
 
@@ -86,4 +102,26 @@ def run(interim_dir: Path, features_file: Path, models_dir: Path,
                "learners": {a: s["learner"] for a, s in fit.model.arms.items()}}
     io.write_json(metrics, model_path(models_dir).with_name(METRICS_FILE))
     log.info("train_uplift: arms %s, learners %s", sorted(fit.model.arms), metrics["learners"])
-    return metrics
+    lines = response_lines(frame, models_dir, interim_dir.parent, params)
+    io.write_json(lines, model_path(models_dir).with_name(LINES_FILE))
+    return metrics | {"response_line_cells": lines.get("cells", {})}
+
+
+def response_lines(frame: pd.DataFrame, models_dir: Path, data_dir: Path,
+                   params: dict[str, Any]) -> dict[str, Any]:
+    """Per-cause response lines fitted on the campaign rows (see
+    :mod:`churnml.offers.response_lines`), or a reason why the priors stay."""
+    offers = params["offers"]
+    attrition = Path(models_dir) / "attrition" / MODEL_FILE
+    if not offers["response_lines"]["enabled"]:
+        return {"skipped": "offers.response_lines.enabled is false", "priors": {}}
+    if not attrition.is_file():
+        return {"skipped": "no attrition model", "priors": {}}
+    segments = data_dir / SEGMENTS_FILE
+    rows = campaign_response_rows(
+        frame, ChurnClassifier.from_dict(io.read_json(attrition)),
+        io.read_parquet(segments) if segments.is_file() else None,
+        int(params["labels"]["lapse_days"]), params["segments"]["causes"],
+        offers["likely_cause"])
+    priors = {o: spec.get("prior") or {} for o, spec in offers["catalogue"].items()}
+    return fit_response_lines(rows, priors, offers["response_lines"], offers["uplift"]["control"])
