@@ -34,6 +34,7 @@ from churnml.notebook_helpers import (
     offers_at_budgets,
     project_root,
     read_scored,
+    scoring_offers_config,
 )
 
 ROOT = project_root()
@@ -156,13 +157,14 @@ print(f"offer: {pick['offer_id']} (expected net value {pick['expected_net_value'
 # the smaller budgets show where the money goes first.
 
 # %%
-budget = float(params["offers"]["budget"])
+offers_cfg = scoring_offers_config(ROOT, params)  # priors fitted on the campaign history
+budget = float(offers_cfg["budget"])
 base, uplift = offer_inputs(ROOT, params, scored)
-configured = offers_at_budgets(base, uplift, params["offers"], [budget])
+configured = offers_at_budgets(base, uplift, offers_cfg, [budget])
 spent = budget_summary(configured)["spend"].iloc[0]
 print(f"configured budget {budget:.0f}, spent {spent:.0f}")
 budgets = sorted({budget, 2 * budget, *(round(min(spent, budget) * f) for f in (0.1, 0.25, 0.5))})
-allocations = offers_at_budgets(base, uplift, params["offers"], budgets)
+allocations = offers_at_budgets(base, uplift, offers_cfg, budgets)
 same = allocations[allocations["budget"] == budget].set_index("customer_id")["offer_id"]
 agreement = (same.reindex(scored["customer_id"]).to_numpy() == scored["offer_id"].to_numpy())
 print(f"configured budget {budget:.0f}: {agreement.mean():.1%} of offers as in the scored list")

@@ -6,8 +6,15 @@ from pathlib import Path
 
 import pytest
 
+from churnml import io
 from churnml.errors import ConfigError
-from churnml.notebook_helpers import PROJECT_ENV, budget_summary, offers_at_budgets, project_root
+from churnml.notebook_helpers import (
+    PROJECT_ENV,
+    budget_summary,
+    offers_at_budgets,
+    project_root,
+    scoring_offers_config,
+)
 from tests.offer_frames import offers_config, scored_frame
 
 
@@ -65,3 +72,14 @@ def test_budget_summary_counts_holdouts_as_chosen_not_sent():
     assert summary.loc[10.0].to_dict() == {"offers_chosen": 2, "offers_sent": 1, "spend": 3.0,
                                            "expected_net_value": 7.0}
     assert summary.loc[20.0, "spend"] == 5.0
+
+
+def test_the_notebook_reallocates_with_the_priors_the_scoring_job_used(tmp_path):
+    cfg = offers_config()
+    params = {"offers": cfg}
+    assert scoring_offers_config(tmp_path, params) == cfg  # no fitted lines: config priors
+    offer = next(iter(cfg["catalogue"]))
+    fitted = {"protect": {"lured": 0.2}, "rescue": {"lured": 0.1}, "return": {"default": 0.0}}
+    io.write_json({"priors": {offer: fitted}},
+                  tmp_path / "models" / "uplift" / "response_lines.json")
+    assert scoring_offers_config(tmp_path, params)["catalogue"][offer]["prior"] == fitted

@@ -82,6 +82,15 @@ def offer_inputs(root: Path, params: dict[str, Any],
                                      params["segments"]["causes"])
 
 
+def scoring_offers_config(root: Path | str, params: dict[str, Any]) -> dict[str, Any]:
+    """The ``offers`` section as the scoring job used it: the catalogue priors replaced
+    by the response lines ``train_uplift`` fitted on the campaign history, if any
+    (:func:`churnml.stages.score_enrich.offers_config`)."""
+    from churnml.stages import score_enrich
+
+    return score_enrich.offers_config(Path(root) / MODELS_DIR, params["offers"])
+
+
 def offers_at_budgets(base: pd.DataFrame, uplift: pd.DataFrame | None,
                       offers_cfg: dict[str, Any], budgets: Iterable[float]) -> pd.DataFrame:
     """Re-allocate offers under each budget with the configured catalogue and solver.
@@ -91,7 +100,8 @@ def offers_at_budgets(base: pd.DataFrame, uplift: pd.DataFrame | None,
     base, uplift
         From :func:`offer_inputs`.
     offers_cfg
-        The ``offers`` config section; only ``budget`` changes between runs.
+        The ``offers`` config section as scoring used it (:func:`scoring_offers_config`);
+        only ``budget`` changes between runs.
 
     Returns
     -------
