@@ -25,6 +25,7 @@ or writes); the ratio says what the job costs on top of the models. Targets (iss
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import logging
 import os
@@ -165,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
                         "none, offers from the catalogue's priors)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="config override, e.g. 'reasons.explain_risk_bands=[high]'")
+    parser.add_argument("--profile", type=Path, metavar="FILE",
+                        help="write a cProfile of the timed part here (slows it down)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s")
     composed = config.compose(ROOT / "conf", args.set)
@@ -180,13 +183,19 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         out = args.keep or Path(tmp) / "scored"
         scorer = score.make_scorer(models, VERSIONS, params, Path(tmp), args.models or Path(tmp))
+        profiler = cProfile.Profile() if args.profile else None
         started, cpu_started = time.perf_counter(), time.process_time()
+        if profiler:
+            profiler.enable()
         written = score.score_and_write(
             frame, scorer, profiles, out, params,
             as_of=AS_OF.isoformat(), versions=VERSIONS, steps=steps,
             manifest_fields={"inputs": {}, "subset": None})
         seconds = time.perf_counter() - started
         cpu_seconds = time.process_time() - cpu_started
+        if profiler:
+            profiler.disable()
+            profiler.dump_stats(args.profile)
         sizes = {p.name: round(p.stat().st_size / 1e6, 1) for p in sorted(out.iterdir())}
     report = {"customers": len(written), "columns_in": frame.shape[1], "overrides": args.set,
               "customers_with_reasons": int(written["reason_1"].notna().sum())
