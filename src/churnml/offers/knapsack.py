@@ -21,11 +21,20 @@ one per customer to maximise the total net value with the total cost within the 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 import numpy as np
 
 log = logging.getLogger(__name__)
 NO_OFFER = -1
+CHUNK = 4096  # rows turned into Python values at a time: the loops usually stop early
+
+
+def _chunked_rows(table: np.ndarray) -> Iterator[list]:
+    """``table``'s rows as Python lists, converted a chunk at a time (the budget
+    usually runs out long before the end of a 10^6-row table)."""
+    for start in range(0, len(table), CHUNK):
+        yield from table[start:start + CHUNK].tolist()
 
 
 def suffix_min(values: np.ndarray) -> np.ndarray:
@@ -109,7 +118,7 @@ def greedy_choice(net: np.ndarray, cost: np.ndarray, usable: np.ndarray, budget:
     left, blocked = float(budget), np.zeros(len(net), dtype=bool)
     spent_on = np.where(chosen >= 0, cost[np.maximum(chosen, 0)], 0.0)
     cheapest_after = suffix_min(table[order, 2])
-    for i, (row, offer, dc, _dv, _step) in enumerate(table[order].tolist()):
+    for i, (row, offer, dc, _dv, _step) in enumerate(_chunked_rows(table[order])):
         if cheapest_after[i] > left + 1e-9:  # nothing left fits: the rest only blocks
             break
         row, offer = int(row), int(offer)
@@ -136,7 +145,7 @@ def _fill(chosen: np.ndarray, net: np.ndarray, cost: np.ndarray, usable: np.ndar
     eff = net[rows, offers] / np.maximum(cost[offers], 1e-12)
     order = np.lexsort((rows, -eff))
     cheapest_after = suffix_min(cost[offers[order]])
-    for j, i in enumerate(order.tolist()):
+    for j, i in enumerate(_chunked_rows(order)):
         if cheapest_after[j] > left + 1e-9:  # nothing left fits the budget
             break
         row, offer = int(rows[i]), int(offers[i])
