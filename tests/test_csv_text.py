@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -57,3 +60,20 @@ def test_quote_minimal_quotes_like_the_csv_module():
                      type=pa.large_string())
     assert quote_minimal(cells).to_pylist() == [
         '"a,b"', '"say ""hi"""', '"two\nlines"', "cr\ronly", "plain", ""]
+
+
+@settings(max_examples=60, deadline=None)
+@given(cells=st.lists(TRICKY, min_size=1, max_size=8), start=st.integers(0, 3))
+def test_quote_minimal_same_for_whole_sliced_and_plain_string_arrays(cells, start):
+    """The character-buffer shortcut (whole arrays) and the regular expression (a
+    slice, offset > 0) quote exactly the cells the csv module quotes."""
+    def csv_module(cell: str) -> str:  # two fields: a lone empty one would be quoted
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerow([cell, "y"])
+        return out.getvalue()[:-len(",y\n")]
+
+    whole = pa.array(cells, type=pa.large_string())
+    sliced = whole.slice(min(start, len(cells) - 1))
+    expected = [csv_module(c) for c in cells]
+    assert quote_minimal(whole).to_pylist() == expected
+    assert quote_minimal(sliced).to_pylist() == expected[min(start, len(cells) - 1):]
