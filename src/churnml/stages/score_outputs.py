@@ -20,6 +20,7 @@ import fcntl
 import logging
 import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -110,9 +111,12 @@ def publish(out_dir: Path, scored: pd.DataFrame, summary_html: str,
     """
     log.info("writing outputs to %s", out_dir)
     withdraw_manifest(out_dir)
-    written = [io.write_parquet(scored, out_dir / PARQUET_FILE),
-               io.write_csv(scored, out_dir / CSV_FILE),
-               io.write_text(summary_html, out_dir / SUMMARY_FILE)]
+    # Parquet is written by Arrow without the GIL, so it overlaps the CSV's building
+    # (~1 s of the 10^6-customer job); each file is still atomic on its own.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        parquet = pool.submit(io.write_parquet, scored, out_dir / PARQUET_FILE)
+        csv = io.write_csv(scored, out_dir / CSV_FILE)
+        written = [parquet.result(), csv, io.write_text(summary_html, out_dir / SUMMARY_FILE)]
     manifest = io.write_manifest(out_dir / MANIFEST_FILE, written, rows=len(scored), **fields)
     log.info("wrote %s (manifest last)", ", ".join(p.name for p in written))
     return manifest
