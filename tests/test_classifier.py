@@ -7,10 +7,13 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import roc_auc_score
 
 from churnml.models import ChurnClassifier
+from churnml.models.classifier import as_levels
 from tests.conftest import make_classification_frame
 
 SMALL = {"max_rounds": 60, "early_stopping_rounds": 10, "min_child_samples": 10}
@@ -110,3 +113,21 @@ def test_missing_where_training_had_none_scores_as_zero_and_the_drift_check_says
     np.testing.assert_array_equal(fitted.predict_proba(nan_rows), fitted.predict_proba(zero_rows))
     report = check_drift(training_profile(X), nan_rows, Thresholds())
     assert report.features["frequency"]["status"] == "refuse"
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(st.one_of(st.none(), st.sampled_from(["a", "b", "c", "1", ""]),
+                                 st.integers(0, 2)), max_size=12),
+       levels=st.lists(st.sampled_from(["a", "b", "1", "2", ""]), unique=True, max_size=4),
+       dtype=st.sampled_from(["object", "str", "string", "category"]))
+def test_as_levels_matches_the_text_isin_encoding_it_replaced(values, levels, dtype):
+    """Arrow's lookup gives the codes of pandas' text-then-isin: missing and unseen
+    values -> NaN, numbers matched by their text, whatever the input dtype."""
+    if dtype != "object":
+        values = [None if v is None else str(v) for v in values]
+    series = pd.Series(values, dtype=dtype)
+    text = series.astype("string").astype(object)
+    expected = pd.Categorical(text.where(text.isin(levels)), categories=sorted(levels))
+    actual = as_levels(series, sorted(levels))
+    np.testing.assert_array_equal(actual.codes, expected.codes)
+    assert list(actual.categories) == sorted(levels)

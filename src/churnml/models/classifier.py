@@ -12,12 +12,28 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
 FORMAT_VERSION = 1
+
+
+def as_levels(values: pd.Series, levels: list[str]) -> pd.Categorical:
+    """``values`` as text, categorical over ``levels``; missing and unseen -> NaN.
+
+    Matched by Arrow's hash lookup (``index_in``): pandas' ``isin`` on object text took
+    ~0.5 s per column of 700,000 rows, most of the input encoding at 10^6 customers.
+    """
+    text = pa.array(values.astype("string"), from_pandas=True)
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    found = pc.index_in(text, value_set=pa.array(levels, type=text.type))
+    codes = pc.fill_null(found, -1).to_numpy(zero_copy_only=False)
+    return pd.Categorical.from_codes(codes.astype(np.int64), categories=levels)
 
 
 class ChurnClassifier(ClassifierMixin, BaseEstimator):
@@ -66,8 +82,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"input lacks model features {missing[:5]}")
         out = X.loc[:, list(self.feature_names_in_)].copy()
         for column, levels in self.categories_.items():
-            text = out[column].astype("string").astype(object)
-            out[column] = pd.Categorical(text.where(text.isin(levels)), categories=levels)
+            out[column] = as_levels(out[column], levels)
         for column in out.columns:
             if column not in self.categories_:
                 out[column] = pd.to_numeric(out[column], errors="raise").astype("float64")
