@@ -5,9 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from churnml.errors import ConfigError
 from churnml.offers import eligibility, load_catalogue, prior_uplift
+from churnml.offers.catalogue import CodedText
 from tests.offer_frames import offers_config
 
 CATALOGUE = load_catalogue(offers_config())
@@ -140,3 +143,30 @@ def test_default_priors_give_involuntary_leavers_no_offer_effect():
     frame = _customer(p_attrition=0.9, likely_cause="involuntary")
     prior = prior_uplift(CATALOGUE, frame).set_index("offer_id")["uplift"]
     assert (prior[["service_recovery", "price_match", "discount", "double_points"]] == 0).all()
+
+
+TEXT = st.one_of(st.none(), st.sampled_from(["lured", "burned", "price", "default", ""]))
+
+
+@settings(max_examples=80, deadline=None)
+@given(values=st.lists(TEXT, max_size=10),
+       allowed=st.one_of(st.none(), st.lists(st.sampled_from(["lured", "price", ""]),
+                                             max_size=3).map(tuple)),
+       missing=st.booleans(),
+       table=st.dictionaries(st.sampled_from(["lured", "burned", "default", ""]),
+                             st.one_of(st.floats(0, 1), st.just(float("nan"))), max_size=4))
+def test_coded_text_tests_and_looks_up_like_pandas_per_row(values, allowed, missing, table):
+    """One factorization answers ``isin`` and the per-cause lookups as pandas would
+    row by row: nulls take ``missing`` / the default, NaN in the table the default."""
+    series = pd.Series(values, dtype="string")
+    coded = CodedText.of(series)
+    if allowed is None:
+        expected = np.ones(len(values), dtype=bool)
+    else:
+        expected = np.array([missing if v is None else v in allowed for v in values], bool)
+    np.testing.assert_array_equal(coded.isin(allowed, missing), expected)
+    default = float(table.get("default", 0.0))
+    def one(v):
+        found = default if v is None else table.get(v, default)
+        return default if np.isnan(found) else found
+    np.testing.assert_array_equal(coded.lookup(table), np.array([one(v) for v in values], float))
