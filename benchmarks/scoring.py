@@ -6,7 +6,8 @@ Usage::
     .venv/bin/python benchmarks/scoring.py                    # 10^6 customers
     .venv/bin/python benchmarks/scoring.py --customers 200000 --keep out/
     .venv/bin/python benchmarks/scoring.py --like data/features/features.parquet
-    .venv/bin/python benchmarks/scoring.py --set 'reasons.explain_risk_bands=[high]'
+    .venv/bin/python benchmarks/scoring.py --set 'reasons.explain_risk_bands=[high,medium]'
+    .venv/bin/python benchmarks/scoring.py --profile /tmp/scoring.prof  # cProfile, timed part
 
 Feature rows are generated with numpy in the shape ``churnml.features`` produces
 (``--like`` resamples the rows of a real features file instead, whatever its
