@@ -208,7 +208,7 @@ def prior_matrix(catalogue: Catalogue, customers: pd.DataFrame) -> np.ndarray:
     ``return[churn_cause]`` (else ``return.default``). Clipped to [0, 1]. Reads
     ``status, p_attrition, churn_cause`` and optionally ``likely_cause``.
     """
-    lapsed = (_column(customers, "status").astype("string") == LAPSED).fillna(False).to_numpy(bool)
+    lapsed = _coded(customers, "status").isin((LAPSED,), missing=False)
     risk = pd.to_numeric(_column(customers, "p_attrition"), errors="coerce").fillna(0.0)
     cause, likely = _coded(customers, "churn_cause"), _coded(customers, LIKELY_CAUSE)
     out = np.zeros((len(customers), len(catalogue.offers)))
