@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from churnml.errors import ConfigError
-from churnml.features.base import days_ago, days_between, double
+from churnml.features.base import days_ago, days_between, double, exact_sum
 from churnml.features.core import FEATURE_KEY
 from churnml.features.engine import timestamp
 
@@ -80,8 +80,8 @@ def _snapshot_windows(customers: ir.Table, purchases: ir.Table, cancels: ir.Tabl
     agg = rows.group_by("customer_id").aggregate(
         _last=rows.ts.max(where=~future),
         _bought=rows.count(where=future),
-        _spent=rows.amount.sum(where=future),
-        _baseline=rows.amount.sum(where=~future & (rows.ts >= days_ago(t, baseline_days))))
+        _spent=exact_sum(rows.amount, future),
+        _baseline=exact_sum(rows.amount, ~future & (rows.ts >= days_ago(t, baseline_days))))
     grid = customers.filter(customers.signup_date < t)
     out = grid.left_join(agg, grid.customer_id == agg.customer_id)
     if cancels is not None:

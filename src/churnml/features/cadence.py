@@ -30,7 +30,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from churnml.features.base import Metrics, double, ratio
+from churnml.features.base import Metrics, double, exact_sum, ratio
 
 MIN_GAPS_FOR_SPREAD = 2
 
@@ -47,8 +47,8 @@ def metrics(rows: ir.Table, as_of: ir.TimestampScalar, cfg: dict[str, Any]) -> M
     return Metrics(counts={
         "purchase_days": rows.new_occasion.sum(),
         "_gap_count": gap.count(),
-        "_gap_sum": gap.sum(),
-        "_gap_square_sum": (gap * gap).sum(),
+        "_gap_sum": exact_sum(gap),
+        "_gap_square_sum": exact_sum(gap * gap),
     })
 
 

@@ -48,6 +48,7 @@ from churnml.features.base import (
     Metrics,
     days_ago,
     days_between,
+    exact_sum,
     in_window,
     is_event,
     left_join,
@@ -162,7 +163,7 @@ def return_metrics(rows: ir.Table, as_of: ir.TimestampScalar, cfg: dict[str, Any
     w = int(cfg["experience"]["return_window_days"])
     recent = in_window(rows.ts, as_of, 0, w)
     return Metrics(counts={f"returns_{w}d": rows.count(where=recent),
-                           f"return_amount_{w}d": rows.amount.sum(where=recent)})
+                           f"return_amount_{w}d": exact_sum(rows.amount, recent)})
 
 
 def derive(table: ir.Table, cfg: dict[str, Any]) -> dict[str, ir.Value]:

@@ -30,7 +30,7 @@ from typing import Any
 
 import ibis.expr.types as ir
 
-from churnml.features.base import Metrics, days_between, double, flag, in_window, ratio
+from churnml.features.base import Metrics, days_between, double, exact_sum, flag, in_window, ratio
 
 
 def windows(cfg: dict[str, Any]) -> list[int]:
@@ -56,9 +56,9 @@ def _trend_metrics(rows: ir.Table, as_of: ir.TimestampScalar, cfg: dict[str, Any
     bin_index = (days_between(as_of, rows.ts) / bin_days).floor().cast("float64")
     centred = double((bins - 1) / 2.0) - bin_index
     in_span = in_window(rows.ts, as_of, 0, span)
-    out = Metrics(counts={"_trend_moment": (rows.amount * centred).sum(where=in_span)})
+    out = Metrics(counts={"_trend_moment": exact_sum(rows.amount * centred, in_span)})
     if span not in windows(cfg):
-        out.counts[f"_spend_{span}d"] = rows.amount.sum(where=in_span)
+        out.counts[f"_spend_{span}d"] = exact_sum(rows.amount, in_span)
     return out
 
 
@@ -73,8 +73,8 @@ def _baseline_metrics(rows: ir.Table, as_of: ir.TimestampScalar, cfg: dict[str, 
     baseline = int(cfg["purchases"]["baseline_days"])
     if baseline % 2 == 0 and baseline // 2 in windows(cfg):
         return Metrics()
-    return Metrics(counts={f"_spend_{baseline}d": rows.amount.sum(
-        where=in_window(rows.ts, as_of, 0, baseline))})
+    return Metrics(counts={f"_spend_{baseline}d": exact_sum(
+        rows.amount, in_window(rows.ts, as_of, 0, baseline))})
 
 
 def baseline_spend(table: ir.Table, cfg: dict[str, Any]) -> ir.NumericValue:
@@ -97,15 +97,15 @@ def metrics(rows: ir.Table, as_of: ir.TimestampScalar, cfg: dict[str, Any]) -> M
         The ``features`` config section.
     """
     out = Metrics(
-        counts={"frequency": rows.count(), "monetary": rows.amount.sum()},
+        counts={"frequency": rows.count(), "monetary": exact_sum(rows.amount)},
         values={"_first_purchase": rows.ts.min(), "_last_purchase": rows.ts.max()},
     )
     for w in windows(cfg):
         recent, prior = in_window(rows.ts, as_of, 0, w), in_window(rows.ts, as_of, w, 2 * w)
         out.counts[f"count_{w}d"] = rows.count(where=recent)
-        out.counts[f"spend_{w}d"] = rows.amount.sum(where=recent)
+        out.counts[f"spend_{w}d"] = exact_sum(rows.amount, recent)
         out.counts[f"count_prev_{w}d"] = rows.count(where=prior)
-        out.counts[f"spend_prev_{w}d"] = rows.amount.sum(where=prior)
+        out.counts[f"spend_prev_{w}d"] = exact_sum(rows.amount, prior)
     return out.update(_baseline_metrics(rows, as_of, cfg)).update(_trend_metrics(rows, as_of, cfg))
 
 

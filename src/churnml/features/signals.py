@@ -31,7 +31,15 @@ from typing import Any
 import ibis.expr.types as ir
 
 from churnml.features import purchases
-from churnml.features.base import Metrics, days_ago, days_between, in_window, is_event, ratio
+from churnml.features.base import (
+    Metrics,
+    days_ago,
+    days_between,
+    exact_sum,
+    in_window,
+    is_event,
+    ratio,
+)
 
 SHARES = {"substitute": "substitute_amount", "discount_category": "discount_category_amount",
           "discount": "discount"}
@@ -85,11 +93,11 @@ def purchase_metrics(rows: ir.Table, as_of: ir.TimestampScalar, cfg: dict[str, A
     recent = in_window(rows.ts, as_of, 0, s)
     out = Metrics()
     if s not in purchases.windows(cfg):  # else spend_<s>d serves
-        out.counts[f"_spend_{s}d"] = rows.amount.sum(where=recent)
+        out.counts[f"_spend_{s}d"] = exact_sum(rows.amount, recent)
     for name, column in SHARES.items():
         if column in rows.columns:
-            out.counts[f"_{name}_recent"] = rows[column].sum(where=recent)
-            out.counts[f"_{name}_all"] = rows[column].sum()
+            out.counts[f"_{name}_recent"] = exact_sum(rows[column], recent)
+            out.counts[f"_{name}_all"] = exact_sum(rows[column])
     return out
 
 
