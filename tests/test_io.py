@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pandas as pd
 import pytest
 
@@ -24,6 +26,21 @@ def test_failed_write_keeps_old_file_and_leaves_no_temp(tmp_path):
         raise TypeError("crash mid-write")
     assert io.read_json(target) == {"v": 1}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.json"]
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_written_files_follow_the_umask_like_any_other_file(tmp_path, umask):
+    previous = os.umask(umask)
+    try:
+        written = [io.write_parquet(pd.DataFrame({"a": [1]}), tmp_path / "x.parquet"),
+                   io.write_json({"a": 1}, tmp_path / "x.json")]
+        plain = tmp_path / "plain"
+        plain.touch()
+    finally:
+        os.umask(previous)
+    expected = plain.stat().st_mode & 0o777
+    assert expected == 0o666 & ~umask
+    assert [p.stat().st_mode & 0o777 for p in written] == [expected, expected]
 
 
 def test_csv_cells_that_look_like_formulas_are_neutralised(tmp_path):

@@ -11,7 +11,7 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,9 +30,7 @@ def atomic_path(target: Path | str) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it over ``target`` on success."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    tmp = _new_temp_file(target)
     try:
         yield tmp
         with open(tmp, "rb+") as handle:
@@ -41,6 +39,23 @@ def atomic_path(target: Path | str) -> Iterator[Path]:
         _fsync_dir(target.parent)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _new_temp_file(target: Path, attempts: int = 100) -> Path:
+    """Create an empty ``.<name>.<random>.tmp`` beside ``target``.
+
+    Created with mode 0o666 so that the user's umask decides the final permissions,
+    as for any file they write (``tempfile.mkstemp`` makes 0o600 files, which left the
+    scored lists unreadable to the group that picks them up).
+    """
+    for _ in range(attempts):
+        tmp = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        return tmp
+    raise FileExistsError(f"no free temporary name for {target} after {attempts} tries")
 
 
 def sweep_temp_files(folder: Path | str, names: list[str] | tuple[str, ...]) -> list[Path]:
