@@ -49,6 +49,9 @@ def test_snapshot_mode_requires_the_label():
      "formula_like_text", "=HYPERLINK(\"x\")"),
     ("customers", _customers(region=["north", "@SUM(A1)", "south"]), "formula_like_text",
      "@SUM(A1)"),
+    ("transactions", pd.DataFrame({"customer_id": ["a", "b", "c"], "ts": ["2024-01-01"] * 3,
+                                   "amount": ["1.5", "-1e30", "2"], "is_return": [0, 1, 0]}),
+     "too_large_amount", "-1e30"),
 ])
 def test_each_broken_row_gets_exactly_one_named_reason(table, frame, rule, value):
     kept, quarantine = ingest_table(table, frame, TableSpec("f.csv"), CFG)

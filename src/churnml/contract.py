@@ -50,6 +50,10 @@ EVENT_TYPES = (
     "cancel_page_visit", "port_out_request", "downgrade", "payment_failure", "chargeback",
     "public_complaint", "referral", "survey_score", "cancellation",
 )
+# Larger magnitudes are refused at ingest: the features sum values exactly as
+# DECIMAL(38, 12) (features.base.exact_sum), 26 integer digits, so a customer's sum of up
+# to 10^11 such values still fits; no real amount, discount or score comes near it.
+MAX_ABS_VALUE = 1e15
 # A text cell starting with = @ tab CR, or + - and not a number, runs as a spreadsheet formula.
 FORMULA_PATTERN = r"^(?:[=@\t\r]|[+-][^\d.\s])"
 SEPARATORS = (";", "\t", "|", ",")
@@ -127,6 +131,8 @@ def row_rules(table: str, raw: pd.DataFrame, typed: pd.DataFrame,
               for c, bad in (bad_local_time or {}).items() if bad.any()]
     rules += [RowRule(f"unparseable_{c}", c, _mask(present(raw[c]) & typed[c].isna()))
               for c in typed.columns if c not in text_columns(typed)]
+    rules += [RowRule(f"too_large_{c}", c, _mask(typed[c].abs() >= MAX_ABS_VALUE))
+              for c in FLOAT_COLUMNS if c in typed.columns]
     if date_range is not None:
         rules += [RowRule(f"out_of_range_{c}", c, _outside(typed[c], date_range))
                   for c in typed.columns if pd.api.types.is_datetime64_dtype(typed[c])]

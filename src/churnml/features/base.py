@@ -83,8 +83,10 @@ def exact_sum(value: ir.NumericValue, where: ir.BooleanValue | None = None
     model after it). Each value is rounded to ``EXACT_SUM_SCALE`` decimals and summed
     as a ``DECIMAL(38, EXACT_SUM_SCALE)``, which is exact and so order-free. One sum
     costs about what the float sum does on DuckDB (10^7 rows); the core feature subset,
-    with many filtered sums, measured ~15 % slower (docs/features.md). A value of 10^26
-    or more does not fit the decimal: the engine refuses it with a conversion error.
+    with many filtered sums, measured ~15 % slower (docs/features.md). A sum of 10^26
+    or more does not fit the decimal (the engine would refuse it with a conversion
+    error), which is why ingest quarantines values of 10^15 or more
+    (``contract.MAX_ABS_VALUE``).
     """
     exact = dt.Decimal(38, EXACT_SUM_SCALE)
     return value.cast(exact).sum(where=where).cast("float64")
