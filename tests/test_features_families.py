@@ -84,6 +84,8 @@ def test_customers_without_purchases_get_zero_counts_and_null_ratios() -> None:
     assert np.isnan(b["recency_days"]) and np.isnan(b["spend_ratio_90d"])
     assert np.isnan(b["spend_vs_baseline_30d"]) and np.isnan(b["spend_drop_30d"])
     assert not any(c.startswith("_") for c in frame.columns)
+    assert frame["frequency"].dtype == "int32" and frame["count_prev_180d"].dtype == "int32"
+    assert frame["spend_90d"].dtype == "float64"  # a sum of amounts stays a float
 
 
 def test_spend_drop_compares_the_window_with_the_customers_own_baseline() -> None:

@@ -132,9 +132,15 @@ def left_join(left: ir.Table, right: ir.Table, keys: list[str]) -> ir.Table:
 
 
 def fill_counts(table: ir.Table, names: list[str]) -> ir.Table:
-    """Replace nulls by 0 in the ``names`` columns (customers without rows)."""
+    """Replace nulls by 0 in the ``names`` columns (customers without rows); integer
+    counts become int32 (a customer's count never nears 2^31; half the memory of int64)."""
     present = [n for n in names if n in table.columns]
-    return table.mutate(**{n: table[n].fill_null(0) for n in present}) if present else table
+
+    def filled(name: str) -> ir.Value:
+        column = table[name].fill_null(0)
+        return column.cast("int32") if table[name].type().is_integer() else column
+
+    return table.mutate(**{n: filled(n) for n in present}) if present else table
 
 
 def public_columns(table: ir.Table) -> list[str]:
