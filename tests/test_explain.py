@@ -170,3 +170,63 @@ def test_a_nested_format_spec_is_rendered_row_by_row():
     entry = {"id": "n", "features": r"count_(?P<w>\d+)d", "text": "[{value:>{w}.0f}] in {w} days"}
     reasons = reason_codes(Fixed(), X, [entry], top_k=1)
     assert reasons["reason_1"].tolist() == ["[   3] in 4 days", "[  12] in 4 days"]
+
+
+class _Fixed:
+    """A model whose contributions are given per feature (the same for every row)."""
+
+    def __init__(self, **push: float) -> None:
+        self.push = push
+
+    def contributions(self, X: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame({f: self.push.get(f, 0.0) for f in X.columns}, index=X.index)
+
+
+def test_a_customer_with_no_risk_reason_hears_their_strengths(templates):
+    X = pd.DataFrame({"spend_90d": [170.0], "spend_prev_90d": [100.0], "spend_ratio_90d": [1.7],
+                      "recency_days": [2.0], "tenure_days": [900.0]}, index=["loyal"])
+    model = _Fixed(spend_ratio_90d=-0.8, recency_days=-0.5, tenure_days=-0.1)
+    reasons = reason_codes(model, X, templates)
+    assert reasons.loc["loyal"].tolist() == ["spend up 70 % vs the prior 90 days",
+                                             "bought something 2 days ago",
+                                             "a customer for 900 days"]
+    assert reason_codes(model, X, templates, strengths=False).isna().all(axis=None)
+
+
+def test_strengths_only_fill_the_slots_risk_reasons_leave(templates):
+    X = pd.DataFrame({"complaint_90d": [2.0, 2.0], "recency_days": [45.0, 3.0],
+                      "tenure_days": [900.0, 900.0]}, index=["a", "b"])
+    model = _Fixed(complaint_90d=0.2, recency_days=0.1, tenure_days=-3.0)
+    reasons = reason_codes(model, X, templates)
+    # a: two risk reasons come first however strongly the strength pulls down
+    assert reasons.loc["a"].tolist() == ["2 complaints in the last 90 days",
+                                         "no purchase for 45 days", "a customer for 900 days"]
+    # b: 3 days is no recency risk (the condition fails), so the strength moves up
+    assert reasons.loc["b"].tolist()[:2] == ["2 complaints in the last 90 days",
+                                             "a customer for 900 days"]
+    assert reason_codes(model, X, templates, top_k=2).loc["a"].tolist() == [
+        "2 complaints in the last 90 days", "no purchase for 45 days"]
+
+
+def test_a_strength_never_quotes_what_a_risk_reason_quotes(templates):
+    X = pd.DataFrame({"count_90d": [8.0], "count_prev_90d": [13.0], "count_30d": [4.0]},
+                     index=["c"])
+    model = _Fixed(count_90d=0.5, count_prev_90d=-1.0, count_30d=-0.2)
+    said = reason_codes(model, X, templates).loc["c"].dropna().tolist()
+    assert said == ["8 purchases in the last 90 days, down from 13",
+                    "still buying: 4 purchases in the last 30 days"]
+
+
+def test_a_strength_whose_condition_fails_is_never_said(templates):
+    X = pd.DataFrame({"spend_ratio_90d": [0.6, np.nan], "recency_days": [60.0, 10.0]},
+                     index=["falling", "unknown"])
+    model = _Fixed(spend_ratio_90d=-1.0, recency_days=-1.0)
+    reasons = reason_codes(model, X, templates)
+    assert reasons.loc["falling"].isna().all()  # spend fell, last purchase 60 days ago
+    assert reasons.loc["unknown", "reason_1"] == "bought something 10 days ago"
+    assert reasons.loc["unknown", ["reason_2", "reason_3"]].isna().all()
+
+
+def test_a_direction_other_than_up_or_down_is_a_config_error():
+    with pytest.raises(ConfigError, match="direction"):
+        compile_templates([{"id": "x", "features": "a", "text": "t", "direction": "sideways"}])

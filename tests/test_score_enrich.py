@@ -10,9 +10,11 @@ from churnml.errors import ConfigError
 from churnml.stages.score_enrich import (
     first_to_explain,
     join_customers,
+    reasons_for,
     same_ids,
     to_explain,
 )
+from tests.segment_frames import default_cfg
 
 CFG = {"explain": "actionable", "explain_risk_bands": ["high", "medium"]}
 
@@ -94,3 +96,26 @@ def test_join_customers_refuses_repeated_ids_like_merge():
     twice = pd.DataFrame({"customer_id": ["a", "a"]})
     with pytest.raises(pd.errors.MergeError):  # same ids in the same order, but repeated
         join_customers(twice, twice.assign(v=[1, 2]))
+
+
+class _Pulls:
+    """A fitted-model stand-in: every feature pulls the score down."""
+
+    feature_names_in_ = ("recency_days",)
+
+    def contributions(self, X: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame({"recency_days": -1.0}, index=X.index)
+
+
+@pytest.mark.parametrize("strengths", [True, False])
+def test_strengths_explain_attrition_scores_only(strengths):
+    scored = pd.DataFrame({"customer_id": ["active", "lapsed"], "p_attrition": [0.01, np.nan],
+                           "p_winback": [np.nan, 0.2]})
+    features = pd.DataFrame({"customer_id": ["active", "lapsed"], "recency_days": [3.0, 4.0]})
+    cfg = {**default_cfg("reasons"), "strengths": strengths}
+    reasons = reasons_for(scored, features, pd.DataFrame({"customer_id": ["active", "lapsed"]}),
+                          {"attrition": _Pulls(), "winback": _Pulls()}, cfg).set_index(
+                              "customer_id")
+    said = reasons.loc["active", "reason_1"]
+    assert (said == "bought something 3 days ago") if strengths else pd.isna(said)
+    assert pd.isna(reasons.loc["lapsed", "reason_1"])  # the win-back model never says strengths

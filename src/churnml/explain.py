@@ -4,9 +4,12 @@ contributions, written as plain sentences from the templates in ``conf/reasons/`
 A feature becomes a reason only if it pushes the score up (contribution above
 ``min_contribution``), a template matches its name, and the template's condition holds
 for the customer's value (so "spend down 62 %" is never said of a customer whose spend
-rose). Templates sharing an ``id`` are one reason (``spend_90d`` and
-``spend_ratio_90d`` both tell the spend-drop story): each customer gets it once, from
-the feature that contributed most. A feature without a template is never shown, so an
+rose). Templates with ``direction: down`` (strengths, e.g. "spend up 20 %") take the
+features that pull the score down instead, and only fill the slots the risk reasons
+leave empty: a low-risk customer on the list for an offer has few or no risk reasons.
+Templates sharing an ``id`` are one reason (``spend_90d`` and ``spend_ratio_90d`` both
+tell the spend-drop story): each customer gets it once, from the feature that
+contributed most. A feature without a template is never shown, so an
 internal column name can never reach a customer list.
 """
 
@@ -25,6 +28,7 @@ from churnml.errors import ConfigError
 CONDITIONS = {"below": np.less, "above": np.greater, "at_least": np.greater_equal,
               "at_most": np.less_equal}
 DERIVED = ("value", "pct_down", "pct_up", "s")
+UP, DOWN = "up", "down"  # a template's direction: risk reasons, strengths
 ZERO_DECIMALS = re.compile(r"\.0[fF]$")  # a format spec that rounds to whole numbers
 
 
@@ -44,6 +48,7 @@ class ReasonTemplate:
     value: str | None = None
     columns: dict[str, str] = field(default_factory=dict)
     conditions: dict[str, float | str] = field(default_factory=dict)
+    direction: str = UP
 
 
 def compile_templates(entries: list[dict[str, Any]]) -> list[ReasonTemplate]:
@@ -52,7 +57,8 @@ def compile_templates(entries: list[dict[str, Any]]) -> list[ReasonTemplate]:
     Raises
     ------
     ConfigError
-        When a pattern is not a regular expression, or a text uses a placeholder that is
+        When a pattern is not a regular expression, a direction is not ``up`` or
+        ``down``, or a text uses a placeholder that is
         neither derived (``value, pct_down, pct_up, s``), a named group of the pattern, nor a
         key of ``columns`` - or uses attribute / index access.
     """
@@ -70,8 +76,12 @@ def compile_templates(entries: list[dict[str, Any]]) -> list[ReasonTemplate]:
                 raise ConfigError(f"reasons.templates {entry['id']!r}: placeholder {{{name}}} "
                                   f"is not one of {sorted(allowed)}")
         conditions = {k: entry[k] for k in CONDITIONS if k in entry}
+        direction = str(entry.get("direction", UP))
+        if direction not in (UP, DOWN):
+            raise ConfigError(f"reasons.templates {entry['id']!r}: direction {direction!r} "
+                              f"is not {UP!r} or {DOWN!r}")
         out.append(ReasonTemplate(str(entry["id"]), pattern, str(entry["text"]),
-                                  entry.get("value"), columns, conditions))
+                                  entry.get("value"), columns, conditions, direction))
     return out
 
 
@@ -104,9 +114,22 @@ def _applies(template: ReasonTemplate, value: pd.Series, data: pd.DataFrame,
     return ok
 
 
+def _quoted_column(feature: str, templates: list[ReasonTemplate]) -> str:
+    """The column a reason from ``feature`` quotes as its value."""
+    template, groups = _match(feature, templates)
+    return feature if template.value is None else template.value.format(**groups)
+
+
 def _candidates(contrib: pd.DataFrame, data: pd.DataFrame, templates: list[ReasonTemplate],
-                min_contribution: float) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per template id: each row's best contribution (-inf if none) and its feature."""
+                min_contribution: float, quoted: list[np.ndarray] | None = None
+                ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per template id: each row's best contribution (-inf if none) and its feature.
+
+    ``templates`` share one direction; for ``down`` the contribution's sign is flipped
+    (the feature pulling the score down hardest is the strongest strength). A feature
+    is no candidate for the rows where it would quote a column ``quoted`` (the columns
+    the reasons already given quote, per slot) holds: no "still buying: 8 purchases in
+    the last 90 days" after "8 purchases in the last 90 days, down from 13"."""
     scores, chosen = {}, {}
     for feature in contrib.columns:
         matched = _match(feature, templates)
@@ -116,8 +139,11 @@ def _candidates(contrib: pd.DataFrame, data: pd.DataFrame, templates: list[Reaso
         value = _column(data, template.value, groups, feature)
         if value is None:
             continue
-        push = contrib[feature].to_numpy(dtype="float64")
+        sign = -1.0 if template.direction == DOWN else 1.0
+        push = sign * contrib[feature].to_numpy(dtype="float64")
         usable = (push > min_contribution) & _applies(template, value, data, groups)
+        for said in quoted or []:
+            usable &= said != _quoted_column(feature, templates)
         score = np.where(usable, push, -np.inf)
         best = scores.get(template.id, np.full(len(contrib), -np.inf))
         better = score > best
@@ -183,9 +209,36 @@ def _render(feature: str, templates: list[ReasonTemplate], data: pd.DataFrame,
     return out
 
 
+def _place(text: list[np.ndarray], quoted: list[np.ndarray], scores: pd.DataFrame,
+           chosen: pd.DataFrame, compiled: list[ReasonTemplate], data: pd.DataFrame,
+           filled: np.ndarray) -> np.ndarray:
+    """Write each row's best reasons (by ``scores``) into the slots after its ``filled``
+    ones, strongest first, and the column each quotes into ``quoted``; returns the
+    number of slots filled per row afterwards."""
+    if scores.empty:
+        return filled
+    values = scores.to_numpy()
+    order = np.argsort(-values, axis=1, kind="stable")[:, :len(text)]
+    out = filled.copy()
+    for k in range(order.shape[1]):
+        pick, slot = order[:, k], filled + k
+        real = np.isfinite(values[np.arange(len(values)), pick]) & (slot < len(text))
+        for j, template_id in enumerate(scores.columns):
+            rows = np.flatnonzero(real & (pick == j))
+            features = chosen[template_id].to_numpy()[rows]
+            for feature in pd.unique(features):
+                sel = rows[features == feature]
+                for s in np.unique(slot[sel]):
+                    at = sel[slot[sel] == s]
+                    text[s][at] = _render(feature, compiled, data, at)
+                    quoted[s][at] = _quoted_column(feature, compiled)
+        out = out + real
+    return out
+
+
 def reason_codes(model: Explainable, X: pd.DataFrame, templates: list[ReasonTemplate] |
                  list[dict[str, Any]], top_k: int = 3, context: pd.DataFrame | None = None,
-                 min_contribution: float = 0.0) -> pd.DataFrame:
+                 min_contribution: float = 0.0, strengths: bool = True) -> pd.DataFrame:
     """The top ``top_k`` reasons per row, as sentences.
 
     Parameters
@@ -201,33 +254,30 @@ def reason_codes(model: Explainable, X: pd.DataFrame, templates: list[ReasonTemp
         Optional extra columns (same index as ``X``) that templates may quote but the
         model does not use, e.g. ``shared_cause_incident``.
     min_contribution
-        A feature must push the margin up by more than this to be a reason.
+        A feature must push the margin up (a strength: down) by more than this.
+    strengths
+        Fill the slots the risk reasons leave empty with the ``direction: down``
+        templates (features pulling the score down); False ignores those templates.
 
     Returns
     -------
     DataFrame
-        ``reason_1 .. reason_<top_k>`` (strings, missing when fewer reasons apply),
-        strongest first, indexed like ``X``.
+        ``reason_1 .. reason_<top_k>`` (strings, missing when fewer reasons apply):
+        the risk reasons strongest first, then the strengths strongest first (none
+        quoting a column a risk reason quotes), indexed like ``X``.
     """
     compiled = templates if templates and isinstance(templates[0], ReasonTemplate) \
         else compile_templates(list(templates))
     data = X if context is None else pd.concat(
         [X, context.loc[:, [c for c in context.columns if c not in X.columns]]], axis=1)
     contrib = model.contributions(X)
-    scores, chosen = _candidates(contrib, data, compiled, min_contribution)
     names = [f"reason_{k + 1}" for k in range(top_k)]
     text = [np.full(len(X), None, dtype=object) for _ in names]
-    if not scores.empty:
-        values = scores.to_numpy()
-        order = np.argsort(-values, axis=1, kind="stable")[:, :top_k]
-        for k in range(order.shape[1]):
-            pick = order[:, k]
-            real = np.isfinite(values[np.arange(len(values)), pick])
-            for j, template_id in enumerate(scores.columns):
-                rows = np.flatnonzero(real & (pick == j))
-                features = chosen[template_id].to_numpy()[rows]
-                for feature in pd.unique(features):
-                    sel = rows[features == feature]
-                    text[k][sel] = _render(feature, compiled, data, sel)
+    quoted = [np.full(len(X), None, dtype=object) for _ in names]
+    filled = np.zeros(len(X), dtype=np.int64)
+    for direction in (UP, DOWN) if strengths else (UP,):
+        chosen_templates = [t for t in compiled if t.direction == direction]
+        scores, chosen = _candidates(contrib, data, chosen_templates, min_contribution, quoted)
+        filled = _place(text, quoted, scores, chosen, chosen_templates, data, filled)
     return pd.DataFrame({n: pd.array(t, dtype="string") for n, t in zip(names, text, strict=True)},
                         index=X.index)

@@ -68,7 +68,9 @@ def reasons_for(scored: pd.DataFrame, features: pd.DataFrame, segments: pd.DataF
         parts.append(reason_codes(model, X, reasons_cfg["templates"],
                                   top_k=int(reasons_cfg["top_k"]),
                                   context=context.reindex(X.index),
-                                  min_contribution=float(reasons_cfg["min_contribution"])))
+                                  min_contribution=float(reasons_cfg["min_contribution"]),
+                                  strengths=kind == "attrition" and bool(
+                                      reasons_cfg.get("strengths", True))))
     reasons = pd.concat(parts) if parts else pd.DataFrame(index=pd.Index([], name="customer_id"))
     return reasons.rename_axis("customer_id").reset_index()
 
