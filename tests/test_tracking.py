@@ -36,7 +36,9 @@ def _log(cfg, tmp_path, rounds: int):
 
 def test_log_register_promote_and_reload_by_alias(cfg, tmp_path):
     model, path, info = _log(cfg, tmp_path, 20)
-    assert tracking.find_version(cfg, "t-attrition", io.sha256_file(path)) == info
+    assert info["registered"]
+    assert tracking.find_version(cfg, "t-attrition", io.sha256_file(path)) == {
+        k: info[k] for k in ("run_id", "name", "version")}
     assert tracking.promote_if_better(cfg, "t-attrition", info["version"], "roc_auc", 0.8, 0.0)[
         "promoted"]
     loaded, version = tracking.load_registered("models:/t-attrition@champion", cfg)
@@ -78,3 +80,20 @@ def test_the_composed_config_is_an_artifact_of_the_run(cfg, tmp_path):
                                                 dst_path=str(tmp_path / "download"))
     logged = yaml.safe_load(Path(local).read_text())
     assert logged == {"model": {"attrition": {"max_rounds": 7}}, "labels": {"horizon_days": 90}}
+
+
+def test_retraining_the_same_model_logs_a_run_but_no_new_version(cfg, tmp_path):
+    import mlflow
+
+    _, path, first = _log(cfg, tmp_path, 20)
+    _, _, again = _log(cfg, tmp_path, 20)  # the same data and settings: the same file
+    _, _, other = _log(cfg, tmp_path, 5)
+    assert again["version"] == first["version"] and not again["registered"]
+    assert again["run_id"] != first["run_id"]
+    assert other["registered"] and other["version"] != first["version"]
+    client = mlflow.MlflowClient(tracking_uri=cfg["uri"])
+    assert len(client.search_model_versions("name='t-attrition'")) == 2
+    tags = client.get_run(again["run_id"]).data.tags
+    assert tags[tracking.VERSION_TAG] == first["version"]
+    found = tracking.find_version(cfg, "t-attrition", io.sha256_file(path))
+    assert found["version"] == first["version"] and found["run_id"] == first["run_id"]

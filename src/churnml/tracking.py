@@ -21,6 +21,7 @@ from churnml.models.classifier import ChurnClassifier
 
 log = logging.getLogger(__name__)
 MODEL_SHA_TAG = "model_sha256"
+VERSION_TAG = "registered_version"  # on every training run: the version its model is
 SQLITE_PREFIX = "sqlite:///"
 
 def _mlflow():  # imported lazily: mlflow is slow to import and has import-time side effects
@@ -98,6 +99,10 @@ def log_training_run(cfg: dict[str, Any], *, registered_name: str, model_file: P
 
     ``params`` become MLflow params (flat, searchable); ``config``, when given, is the
     whole composed configuration the stage read, logged as ``config/params.yaml``.
+    A model whose file hash (``tags[MODEL_SHA_TAG]``) a version already carries is
+    not registered again: the run is logged and tagged with that version, which is
+    returned (``registered`` False). A rerun on the same inputs (``dvc repro -f``)
+    so leaves the registry, and the scored list naming the version, unchanged.
     """
     mlflow = _mlflow()
     from mlflow.models import infer_signature
@@ -117,13 +122,42 @@ def log_training_run(cfg: dict[str, Any], *, registered_name: str, model_file: P
             mlflow.log_dict(config, "config/params.yaml")
         info = mlflow.pyfunc.log_model(
             name="model", python_model=_pyfunc_class()(), artifacts={"model": str(model_file)},
-            signature=signature, input_example=example, registered_model_name=registered_name,
-            pip_requirements=_requirements())
-    version = str(info.registered_model_version)
-    mlflow.MlflowClient().set_model_version_tag(registered_name, version, MODEL_SHA_TAG,
-                                                tags[MODEL_SHA_TAG])
-    log.info("logged run %s, registered %s version %s", run.info.run_id, registered_name, version)
-    return {"run_id": run.info.run_id, "name": registered_name, "version": version}
+            signature=signature, input_example=example, pip_requirements=_requirements())
+        version, registered = _register_once(registered_name, info.model_uri,
+                                             tags[MODEL_SHA_TAG])
+        mlflow.set_tag(VERSION_TAG, version)
+    log.info("logged run %s, %s %s version %s", run.info.run_id,
+             "registered" if registered else "same model as", registered_name, version)
+    return {"run_id": run.info.run_id, "name": registered_name, "version": version,
+            "registered": registered}
+
+
+def _register_once(name: str, model_uri: str, model_sha256: str) -> tuple[str, bool]:
+    """The version of ``name`` carrying ``model_sha256``, registering ``model_uri`` as a
+    new one (tagged with the hash) only if none does; and whether it registered.
+
+    Checked and registered under the store lock, so parallel runs of one model register
+    it once."""
+    mlflow = _mlflow()
+    client = mlflow.MlflowClient()
+    with _store_lock(mlflow.get_tracking_uri()):
+        existing = _newest_with_sha(client, name, model_sha256)
+        if existing is not None:
+            return str(existing.version), False
+        version = str(mlflow.register_model(model_uri, name).version)
+        client.set_model_version_tag(name, version, MODEL_SHA_TAG, model_sha256)
+    return version, True
+
+
+def _newest_with_sha(client: Any, name: str, model_sha256: str) -> Any | None:
+    """The newest version of ``name`` tagged with ``model_sha256`` (None if none, or no
+    such registered model)."""
+    try:
+        versions = client.search_model_versions(f"name='{name}'")
+    except _mlflow().exceptions.MlflowException:
+        return None
+    matches = [v for v in versions if v.tags.get(MODEL_SHA_TAG) == model_sha256]
+    return max(matches, key=lambda v: int(v.version)) if matches else None
 
 def _requirements() -> list[str]:
     from importlib.metadata import version
@@ -196,15 +230,8 @@ def find_version(cfg: dict[str, Any], name: str, model_sha256: str) -> dict[str,
     Model files are deterministic, so their hash (not a random run id kept on disk)
     links a DVC output to its MLflow run and registered version.
     """
-    mlflow = _mlflow()
     _setup(cfg)
-    client = mlflow.MlflowClient()
-    try:
-        versions = client.search_model_versions(f"name='{name}'")
-    except mlflow.exceptions.MlflowException:
+    newest = _newest_with_sha(_mlflow().MlflowClient(), name, model_sha256)
+    if newest is None:
         return None
-    matches = [v for v in versions if v.tags.get(MODEL_SHA_TAG) == model_sha256]
-    if not matches:
-        return None
-    newest = max(matches, key=lambda v: int(v.version))
     return {"run_id": newest.run_id, "name": name, "version": str(newest.version)}
