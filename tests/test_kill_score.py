@@ -28,7 +28,10 @@ from tests import scoring_world
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("score_world")]
 KILLS = 24
-MAX_ATTEMPTS = 40
+# Attempts go on (up to MAX_ATTEMPTS) until KILLS kills and one that left temp files:
+# the write phase is ~30 ms of a ~9 s run, and on a loaded machine a kill aimed at it
+# often lands after it (one full `make test` run at 8b89f1d: no kill left temp files).
+MAX_ATTEMPTS = 80
 SEED = 20261123
 WRITE_MARKER = "writing outputs to"
 DONE_MARKER = "(manifest last)"
@@ -131,7 +134,7 @@ def test_kill_minus_9_at_random_points_never_leaves_partial_output(world, tmp_pa
         outcomes.append(Job(world, out, as_of).kill_after(delay, after_marker))
         assert_no_partial_output(out, complete)
         debris_seen += bool(stale_temp_files(out))
-        if sum(o.startswith("killed") for o in outcomes) >= KILLS:
+        if sum(o.startswith("killed") for o in outcomes) >= KILLS and debris_seen:
             break
     kills = [o for o in outcomes if o.startswith("killed")]
     assert len(kills) >= KILLS
