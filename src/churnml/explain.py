@@ -93,9 +93,14 @@ def _match(feature: str, templates: list[ReasonTemplate]) -> tuple[ReasonTemplat
     return None
 
 
+def _column_name(pattern: str | None, groups: dict[str, str], default: str) -> str:
+    """``pattern`` filled with the feature's groups, else ``default``."""
+    return default if pattern is None else pattern.format(**groups)
+
+
 def _column(data: pd.DataFrame, pattern: str | None, groups: dict[str, str],
             default: str) -> pd.Series | None:
-    name = default if pattern is None else pattern.format(**groups)
+    name = _column_name(pattern, groups, default)
     return pd.to_numeric(data[name], errors="coerce") if name in data else None
 
 
@@ -117,7 +122,7 @@ def _applies(template: ReasonTemplate, value: pd.Series, data: pd.DataFrame,
 def _quoted_column(feature: str, templates: list[ReasonTemplate]) -> str:
     """The column a reason from ``feature`` quotes as its value."""
     template, groups = _match(feature, templates)
-    return feature if template.value is None else template.value.format(**groups)
+    return _column_name(template.value, groups, feature)
 
 
 def _candidates(contrib: pd.DataFrame, data: pd.DataFrame, templates: list[ReasonTemplate],
@@ -142,8 +147,9 @@ def _candidates(contrib: pd.DataFrame, data: pd.DataFrame, templates: list[Reaso
         sign = -1.0 if template.direction == DOWN else 1.0
         push = sign * contrib[feature].to_numpy(dtype="float64")
         usable = (push > min_contribution) & _applies(template, value, data, groups)
+        quotes = _column_name(template.value, groups, feature)
         for said in quoted or []:
-            usable &= said != _quoted_column(feature, templates)
+            usable &= said != quotes
         score = np.where(usable, push, -np.inf)
         best = scores.get(template.id, np.full(len(contrib), -np.inf))
         better = score > best
