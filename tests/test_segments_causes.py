@@ -204,8 +204,12 @@ def test_price_comparisons_older_than_the_fade_are_background(cfg):
 
 def test_payment_failures_months_after_the_last_purchase_still_count(cfg):
     # Default windows: an involuntary leaver's failed payments go on after their last
-    # purchase (up to five months); one long before it is background.
-    tx = transactions([("after", "2024-01-05", 30.0), ("long_before", "2024-03-01", 30.0)])
+    # purchase (up to five months) and start up to six weeks before it; one eight weeks
+    # before it is background.
+    tx = transactions([("after", "2024-01-05", 30.0), ("long_before", "2024-03-01", 30.0),
+                       ("six_weeks_before", "2024-03-01", 30.0)])
     ev = events([("after", "2024-05-20", "payment_failure"),
-                 ("long_before", "2024-01-05", "payment_failure")])
-    assert _causes(tx, ev, cfg) == {"after": "involuntary", "long_before": "unknown"}
+                 ("long_before", "2024-01-05", "payment_failure"),
+                 ("six_weeks_before", "2024-01-21", "payment_failure")])
+    assert _causes(tx, ev, cfg) == {"after": "involuntary", "long_before": "unknown",
+                                    "six_weeks_before": "involuntary"}
