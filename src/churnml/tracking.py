@@ -21,8 +21,11 @@ from churnml.models.classifier import ChurnClassifier
 
 log = logging.getLogger(__name__)
 MODEL_SHA_TAG = "model_sha256"
-VERSION_TAG = "registered_version"  # on every training run: the version its model is
+# Tagged on every training run: the registry version holding its model, whether the run
+# registered it or found a version with the same file hash (see _register_once).
+VERSION_TAG = "registered_version"
 SQLITE_PREFIX = "sqlite:///"
+
 
 def _mlflow():  # imported lazily: mlflow is slow to import and has import-time side effects
     import warnings
