@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from pathlib import Path
+from typing import ClassVar
 
 import ibis
 import pandas as pd
@@ -115,6 +117,60 @@ def test_write_features_streams_snapshots_into_one_parquet_file(tmp_path: Path) 
     back = pq.ParquetFile(tmp_path / "f.parquet")
     assert back.metadata.num_row_groups == 2 and back.schema_arrow.field("x").type == pa.int64()
     assert [p.name for p in tmp_path.iterdir()] == ["f.parquet"]
+
+
+class _WaitingWriter(pq.ParquetWriter):
+    """A Parquet writer whose writes first wait for ``go`` (and record whether it came)."""
+
+    go: ClassVar[threading.Event] = threading.Event()
+    came: ClassVar[list[bool]] = []
+    fail_on: ClassVar[int | None] = None
+
+    def write_table(self, table: pa.Table, *args, **kwargs) -> None:
+        type(self).came.append(type(self).go.wait(timeout=10))
+        if len(type(self).came) == type(self).fail_on:
+            raise OSError("disk full")
+        super().write_table(table, *args, **kwargs)
+
+
+@pytest.fixture
+def waiting_writer(monkeypatch: pytest.MonkeyPatch) -> type[_WaitingWriter]:
+    monkeypatch.setattr(_WaitingWriter, "go", threading.Event())
+    monkeypatch.setattr(_WaitingWriter, "came", [])
+    monkeypatch.setattr(_WaitingWriter, "fail_on", None)
+    monkeypatch.setattr(features_stage.pq, "ParquetWriter", _WaitingWriter)
+    return _WaitingWriter
+
+
+def test_the_next_snapshot_is_computed_while_the_previous_one_is_written(
+        tmp_path: Path, waiting_writer: type[_WaitingWriter]) -> None:
+    def snapshots():
+        yield pa.table({"x": [1]})
+        waiting_writer.go.set()  # the first write may only finish once we are asked again
+        yield pa.table({"x": [2]})
+
+    written = features_stage.write_features(snapshots(), tmp_path / "f.parquet")
+    assert waiting_writer.came == [True, True]  # a write run before the ask waits in vain
+    assert written.rows == 2 and pq.read_table(tmp_path / "f.parquet")["x"].to_pylist() == [1, 2]
+
+
+def test_a_failed_write_or_snapshot_leaves_no_file(tmp_path: Path,
+                                                     waiting_writer: type[_WaitingWriter]) -> None:
+    waiting_writer.go.set()
+    waiting_writer.fail_on = 2
+    parts = [pa.table({"x": [1]}), pa.table({"x": [2]}), pa.table({"x": [3]})]
+    with pytest.raises(OSError, match="disk full"):
+        features_stage.write_features(iter(parts), tmp_path / "f.parquet")
+    assert list(tmp_path.iterdir()) == []
+
+    def broken():
+        yield pa.table({"x": [1]})  # its write may still run when the next one fails
+        raise RuntimeError("engine gone")
+
+    waiting_writer.fail_on = None
+    with pytest.raises(RuntimeError, match="engine gone"):
+        features_stage.write_features(broken(), tmp_path / "f.parquet")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_features_and_labels_stages_write_their_files(folder: Path, tmp_path: Path) -> None:

@@ -1,14 +1,16 @@
 """Stage ``features``: point-in-time features for every snapshot of the calendar.
 
 Snapshots are computed one after the other on the configured engine (sharing the
-prepared inputs) and streamed into one Parquet file, so memory holds one snapshot
-at a time however long the calendar.
+prepared inputs) and streamed into one Parquet file: while a snapshot is written (on
+a second thread), the next one is computed, so memory holds at most two snapshots
+however long the calendar.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,21 +55,33 @@ def compute(interim_dir: Path, dates: list[pd.Timestamp], features_cfg: dict[str
 def write_features(snapshots: Iterable[pa.Table], out_file: Path) -> WrittenFeatures:
     """Stream snapshot tables into one Parquet file, atomically (one row group each).
 
-    Every snapshot must have the first snapshot's columns; types are cast to it.
+    Every snapshot must have the first snapshot's columns; types are cast to it. A
+    snapshot is written on a second thread while the next one is computed (the
+    engine and the Parquet encoder each release the GIL): 12 snapshots of 10^6
+    customers took 68-74 s instead of 78-83 s, at the same peak memory (docs/features.md).
+    At most one write is in flight, so at most two snapshots are held.
     """
     rows = count = 0
     schema: pa.Schema | None = None
-    with io.atomic_path(out_file) as tmp:
-        writer: pq.ParquetWriter | None = None
+    writer: pq.ParquetWriter | None = None
+    pending: Future | None = None
+    with io.atomic_path(out_file) as tmp, ThreadPoolExecutor(1, "write-features") as pool:
         try:
             for table in snapshots:
                 if writer is None:
                     schema = table.schema
                     writer = pq.ParquetWriter(tmp, schema, compression="zstd")
-                writer.write_table(table.select(schema.names).cast(schema))
+                table = table.select(schema.names).cast(schema)
+                if pending is not None:
+                    pending.result()  # the previous write: its error surfaces here
+                pending = pool.submit(writer.write_table, table)
                 rows, count = rows + table.num_rows, count + 1
-                del table  # one snapshot in memory: not held while the next is computed
+                del table  # held by the write in flight only
+            if pending is not None:
+                pending.result()
         finally:
+            if pending is not None:
+                wait([pending])  # never close the file under a running write
             if writer is not None:
                 writer.close()
         if writer is None:
