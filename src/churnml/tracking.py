@@ -162,6 +162,7 @@ def _newest_with_sha(client: Any, name: str, model_sha256: str) -> Any | None:
     matches = [v for v in versions if v.tags.get(MODEL_SHA_TAG) == model_sha256]
     return max(matches, key=lambda v: int(v.version)) if matches else None
 
+
 def _requirements() -> list[str]:
     from importlib.metadata import version
 
