@@ -14,6 +14,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -178,28 +179,50 @@ def snapshot_table(dates: Iterable[pd.Timestamp]) -> ir.Table:
 
 
 @contextmanager
-def materialized(con: ibis.BaseBackend,
-                 tables: dict[str, ir.Table]) -> Iterator[dict[str, ir.Table]]:
-    """Compute ``tables`` once on the backend and yield them as stored tables.
+def materialized(con: ibis.BaseBackend, tables: dict[str, ir.Table]
+                 ) -> Iterator[tuple[dict[str, ir.Table], Callable[[], None]]]:
+    """Compute ``tables`` once on the backend; yield the stored tables and a ``wait``.
 
     Every snapshot then reads the stored result instead of recomputing it. DuckDB
-    gets temporary tables (dropped on exit); other backends use Ibis's ``cache``.
+    gets temporary tables (dropped on exit), created empty at once and filled on a
+    second thread, so the caller can build and compile its query against them
+    meanwhile (compiling is Python; DuckDB releases the GIL while it fills them. One
+    full snapshot at 10^6 customers: ~0.9 s of compiling hidden behind ~3 s of
+    storing, docs/features.md). ``wait()`` returns once the tables are filled and
+    re-raises a failure: call it before running anything on ``con``. Other backends
+    use Ibis's ``cache``, filled before they are yielded.
     """
     if con.name != DUCKDB:
         cached = {name: table.cache() for name, table in tables.items()}
         try:
-            yield cached
+            yield cached, lambda: None
         finally:
             for table in cached.values():
                 table.release()
         return
     names = {name: f"churnml_{name}_{next(_names)}" for name in tables}
     try:
-        yield {name: con.create_table(names[name], table, temp=True)
-               for name, table in tables.items()}
+        # Empty, with the tables' schemas (this also registers any in-memory inputs).
+        stored = {name: con.create_table(names[name], table.limit(0), temp=True)
+                  for name, table in tables.items()}
+        # Compiled here, so the second thread runs only DuckDB, never Ibis beside the caller.
+        fills = [_insert_sql(names[name], table, con.compile(table))
+                 for name, table in tables.items()]
+        with ThreadPoolExecutor(1, "store-inputs") as pool:
+            filling = pool.submit(lambda: [con.raw_sql(fill) for fill in fills])
+            try:
+                yield stored, filling.result
+            finally:
+                wait([filling])  # never drop tables (or touch ``con``) under a running fill
     finally:
-        for stored in names.values():  # raw SQL: some sqlglot releases break Ibis's DROP
-            con.raw_sql(f'DROP TABLE IF EXISTS "temp"."main"."{stored}"')
+        for name in names.values():  # raw SQL: some sqlglot releases break Ibis's DROP
+            con.raw_sql(f'DROP TABLE IF EXISTS "temp"."main"."{name}"')
+
+
+def _insert_sql(name: str, table: ir.Table, select_sql: str) -> str:
+    """``INSERT`` of the compiled ``select_sql`` into the temporary table ``name``."""
+    columns = ", ".join('"' + column.replace('"', '""') + '"' for column in table.columns)
+    return f'INSERT INTO "temp"."main"."{name}" ({columns}) {select_sql}'
 
 
 def literal_sql(con: ibis.BaseBackend, value: pd.Timestamp) -> str:

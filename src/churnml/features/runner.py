@@ -1,9 +1,10 @@
 """Run the feature expressions on a backend, snapshot by snapshot.
 
 The prepared inputs are stored on the backend once (:func:`materialized`), the
-per-snapshot query is compiled once (:func:`snapshot_runner`), and each snapshot's
-result comes back as an Arrow table in ``customer_id`` order, with the pandas
-post-steps (:mod:`churnml.features.hooks`) applied. Memory holds one snapshot at a
+per-snapshot query is compiled once (:func:`snapshot_runner`) - on DuckDB while the
+inputs are being stored - and each snapshot's result comes back as an Arrow table in
+``customer_id`` order, with the pandas post-steps (:mod:`churnml.features.hooks`)
+applied. Memory holds one snapshot at a
 time, so the caller can stream a long calendar to disk.
 """
 
@@ -71,9 +72,10 @@ def iter_features(con: ibis.BaseBackend, tables: dict[str, ir.Table], dates: lis
     inputs = prepare(tables, cfg, families, key_strategy(con, tables["customers"]))
     if len(dates) > 1:  # the rank costs one sort of the ids, then every snapshot sorts cheaply
         inputs = inputs.with_tables({"customers": _ranked(inputs.customers)})
-    with materialized(con, inputs.shared()) as stored:
+    with materialized(con, inputs.shared()) as (stored, wait_until_stored):
         ready = inputs.with_tables(stored)
-        run = snapshot_runner(con, _ordered_query(ready, cfg, families))
+        run = snapshot_runner(con, _ordered_query(ready, cfg, families))  # while storing
+        wait_until_stored()
         for date in sorted(dates):
             table = run(date)
             table = table.drop_columns([ORDER]) if ORDER in table.column_names else table
