@@ -87,6 +87,11 @@ def test_hash_keys_are_used_only_when_no_two_customers_collide(monkeypatch) -> N
     assert key_strategy(con, customers) == inputs_module.ID_KEYS
 
 
+def test_a_repeated_customer_id_falls_back_to_text_keys() -> None:
+    customers = ibis.memtable(pd.DataFrame({"customer_id": ["a", "bb", "a"]}))
+    assert key_strategy(connect({"name": "duckdb"}), customers) == inputs_module.ID_KEYS
+
+
 def test_the_date_literal_is_swapped_exactly(folder: Path) -> None:
     con = connect({"name": "duckdb"})
     sentinel = literal_sql(con, engine_module.SENTINEL)

@@ -133,19 +133,22 @@ def spark_session(engine: dict[str, Any]) -> Any:
 
 
 def key_strategy(con: ibis.BaseBackend, customers: ir.Table) -> str:
-    """``hash`` keys on DuckDB when no two customers share a hash, else ``id`` keys.
+    """``hash`` keys on DuckDB when every customer row has its own hash, else ``id`` keys.
 
     See :mod:`churnml.features.inputs`; the check costs one pass over the customers.
+    It counts rows, not distinct ids (0.1 s instead of 0.2-0.27 s at 10^6 customers):
+    a repeated ``customer_id`` also falls back to ``id`` keys, which give the same
+    features, only slower.
     """
     from churnml.features.inputs import HASH_KEYS, ID_KEYS, customer_key
 
     if con.name != DUCKDB:
         return ID_KEYS
     hashed = customer_key(customers, HASH_KEYS)
-    distinct = con.execute(customers.aggregate(ids=customers.customer_id.nunique(),
-                                               keys=hashed.nunique()))
-    if int(distinct["ids"].iloc[0]) != int(distinct["keys"].iloc[0]):
-        log.warning("two customer ids share a 64-bit hash: using text keys (slower)")
+    counts = con.execute(customers.aggregate(rows=customers.count(), keys=hashed.nunique()))
+    if int(counts["rows"].iloc[0]) != int(counts["keys"].iloc[0]):
+        log.warning("two customer rows share a 64-bit hash of customer_id (a collision or a "
+                    "repeated id): using text keys (slower)")
         return ID_KEYS
     return HASH_KEYS
 
