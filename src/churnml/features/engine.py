@@ -211,8 +211,12 @@ def materialized(con: ibis.BaseBackend, tables: dict[str, ir.Table]
         # Compiled here, so the second thread runs only DuckDB, never Ibis beside the caller.
         fills = [_insert_sql(names[name], table, con.compile(table))
                  for name, table in tables.items()]
+        def fill_all() -> None:
+            for fill in fills:
+                con.raw_sql(fill)
+
         with ThreadPoolExecutor(1, "store-inputs") as pool:
-            filling = pool.submit(lambda: [con.raw_sql(fill) for fill in fills])
+            filling = pool.submit(fill_all)
             try:
                 yield stored, filling.result
             finally:

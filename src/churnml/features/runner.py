@@ -4,8 +4,8 @@ The prepared inputs are stored on the backend once (:func:`materialized`), the
 per-snapshot query is compiled once (:func:`snapshot_runner`) - on DuckDB while the
 inputs are being stored - and each snapshot's result comes back as an Arrow table in
 ``customer_id`` order, with the pandas post-steps (:mod:`churnml.features.hooks`)
-applied. Memory holds one snapshot at a
-time, so the caller can stream a long calendar to disk.
+applied. Memory holds one snapshot at a time, so the caller can stream a long
+calendar to disk.
 """
 
 from __future__ import annotations
