@@ -211,6 +211,7 @@ def materialized(con: ibis.BaseBackend, tables: dict[str, ir.Table]
         # Compiled here, so the second thread runs only DuckDB, never Ibis beside the caller.
         fills = [_insert_sql(names[name], table, con.compile(table))
                  for name, table in tables.items()]
+
         def fill_all() -> None:
             for fill in fills:
                 con.raw_sql(fill)
