@@ -124,6 +124,23 @@ def test_write_features_streams_snapshots_into_one_parquet_file(tmp_path: Path) 
     assert [p.name for p in tmp_path.iterdir()] == ["f.parquet"]
 
 
+def test_features_file_keeps_dictionaries_and_statistics_where_they_pay(tmp_path: Path) -> None:
+    as_of = pd.Timestamp("2024-01-01").as_unit("us")
+    part = pa.table({"customer_id": ["a", "b", "c"], "as_of": pa.array([as_of] * 3),
+                     "count_30d": pa.array([1, 1, 2], type=pa.int32()),
+                     "spend_30d": [1.5, 2.25, 1.5]})
+    features_stage.write_features(iter([part]), tmp_path / "f.parquet")
+    group = pq.ParquetFile(tmp_path / "f.parquet").metadata.row_group(0)
+    chunks = {group.column(i).path_in_schema: group.column(i) for i in range(group.num_columns)}
+    dictionary = {name for name, chunk in chunks.items()
+                  if any("DICTIONARY" in encoding for encoding in chunk.encodings)}
+    assert dictionary == {"customer_id", "as_of", "count_30d"}
+    assert {name for name, chunk in chunks.items() if chunk.is_stats_set} == {"customer_id",
+                                                                               "as_of"}
+    assert chunks["customer_id"].statistics.min == "a"
+    assert pq.read_table(tmp_path / "f.parquet").equals(part)
+
+
 class _WaitingWriter(pq.ParquetWriter):
     """A Parquet writer whose writes first wait for ``go`` (and record whether it came)."""
 

@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from churnml import calendar, io, snapshot
-from churnml.features import compute_features, connect, iter_features, load_tables
+from churnml.features import FEATURE_KEY, compute_features, connect, iter_features, load_tables
 
 log = logging.getLogger(__name__)
 PARAMS = ["features", "engine", "data.mode"]
@@ -52,6 +52,22 @@ def compute(interim_dir: Path, dates: list[pd.Timestamp], features_cfg: dict[str
     return compute_features(con, load_tables(con, interim_dir), dates, features_cfg)
 
 
+def parquet_options(schema: pa.Schema) -> dict[str, Any]:
+    """How the features file is encoded: zstd; dictionaries and statistics where they pay.
+
+    Dictionary encoding is asked for the integer, text and date columns only: a float
+    feature of 10^6 customers rarely repeats a value, so the writer would build a
+    dictionary, overflow it and fall back to plain pages. Column statistics (min / max
+    per row group, for readers that skip row groups) are kept on the key columns
+    ``customer_id, as_of`` only, the ones a reader filters a snapshot file by. At 10^6
+    customers x 85 columns one snapshot then takes 1.9 s to write instead of 2.1 s, in
+    a file 2 % larger (docs/features.md).
+    """
+    return {"compression": "zstd",
+            "use_dictionary": [f.name for f in schema if not pa.types.is_floating(f.type)],
+            "write_statistics": [name for name in FEATURE_KEY if name in schema.names]}
+
+
 def write_features(snapshots: Iterable[pa.Table], out_file: Path) -> WrittenFeatures:
     """Stream snapshot tables into one Parquet file, atomically (one row group each).
 
@@ -70,7 +86,7 @@ def write_features(snapshots: Iterable[pa.Table], out_file: Path) -> WrittenFeat
             for table in snapshots:
                 if writer is None:
                     schema = table.schema
-                    writer = pq.ParquetWriter(tmp, schema, compression="zstd")
+                    writer = pq.ParquetWriter(tmp, schema, **parquet_options(schema))
                 table = table.select(schema.names).cast(schema)
                 if pending is not None:
                     pending.result()  # the previous write: its error surfaces here
