@@ -74,7 +74,8 @@ def core_snapshot(customers: pd.DataFrame, purchases: pd.DataFrame, t: pd.Timest
             float).where(versus.notna())
     bins, width = int(cfg["purchases"]["trend_bins"]), int(cfg["purchases"]["trend_bin_days"])
     span = tx.loc[tx["ts"] >= t - bins * width * DAY]
-    position = (bins - 1) / 2.0 - ((t - span["ts"]) // (width * DAY)).astype(float)
+    # bin i: more than i and at most i + 1 widths back (the windows' edges); -(x // w) = ceil
+    position = (bins - 1) / 2.0 + 1 + ((span["ts"] - t) // (width * DAY)).astype(float)
     moment = (span["amount"] * position).groupby(span["customer_id"]).sum().reindex(ids,
                                                                                    fill_value=0)
     mean_bin = span.groupby("customer_id")["amount"].sum().reindex(ids, fill_value=0) / bins

@@ -105,6 +105,15 @@ def test_spend_trend_is_the_relative_least_squares_slope_of_monthly_bins() -> No
     assert row["spend_trend_180d"] == pytest.approx(10 / 35)  # +10 per bin, mean bin 35
 
 
+def test_trend_bins_share_the_windows_edges() -> None:
+    # Exactly 30 and exactly 180 days back: in the last-30-days window and the 180-day
+    # span, so in the newest bin (position +2.5) and the oldest (-2.5), not in bins 1 and 6.
+    rows = [("A", T - pd.Timedelta(days=30), 1.0), ("A", T - pd.Timedelta(days=180), 1.0)]
+    row = features({"customers": customers("A"), "transactions": purchases(rows)}).loc["A"]
+    assert row["count_30d"] == 1 and row["spend_180d"] == 2.0
+    assert row["spend_trend_180d"] == 0.0  # (2.5 - 2.5) / 17.5, over the mean bin 2 / 6
+
+
 # --- cadence -------------------------------------------------------------------------------
 
 def test_cadence_uses_gaps_between_purchase_days_and_overdue_against_them() -> None:

@@ -50,10 +50,13 @@ def _trend_metrics(rows: ir.Table, as_of: ir.TimestampScalar, cfg: dict[str, Any
     With bins ``i = 0..n-1`` counted back from the snapshot and time ``x = -i``,
     the least-squares slope is ``sum((x - mean x) * y) / sum((x - mean x)^2)``, a
     linear combination of the bin sums, so one weighted sum per customer suffices.
+    Bin ``i`` holds the lines more than ``i * b`` and at most ``(i + 1) * b`` days
+    back, the edges of :func:`in_window`: the first bin is the last-``b``-days window
+    and a line exactly ``n * b`` days back falls in the last bin, not past it.
     """
     bins, bin_days = trend_shape(cfg)
     span = bins * bin_days
-    bin_index = (days_between(as_of, rows.ts) / bin_days).floor().cast("float64")
+    bin_index = ((days_between(as_of, rows.ts) / bin_days).ceil() - 1).cast("float64")
     centred = double((bins - 1) / 2.0) - bin_index
     in_span = in_window(rows.ts, as_of, 0, span)
     out = Metrics(counts={"_trend_moment": exact_sum(rows.amount * centred, in_span)})
