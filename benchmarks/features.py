@@ -41,7 +41,7 @@ EVENT_MIX = {"support_contact": 0.40, "complaint": 0.08, "competitor_inquiry": 0
              "downgrade": 0.02, "payment_failure": 0.05, "chargeback": 0.01, "referral": 0.03,
              "public_complaint": 0.01, "survey_score": 0.11}
 CORE_CHECK = ["frequency", "monetary", "count_30d", "spend_90d", "count_prev_180d",
-              "spend_prev_90d", "recency_days", "tenure_days"]
+              "spend_prev_90d", "recency_days", "tenure_days", "spend_trend_180d"]
 ENGINE = {"name": "duckdb"}  # + --memory-limit / --threads (conf/engine/duckdb.yaml settings)
 TARGETS = {"core_vs_sql": 1.3, "pandas_vs_core": 4.0, "full_one_seconds": 10.0,
            "calendar_vs_one": 5.0, "peak_gb": 3.0}
@@ -132,8 +132,8 @@ def hand_written_sql(folder: Path, as_of: pd.Timestamp, cfg: dict) -> str:
     aggregates = [f"count(*) FILTER ({band(lo, hi)}) AS {name}_count, "
                   f"coalesce(sum(amount) FILTER ({band(lo, hi)}), 0) AS {name}_spend"
                   for w in windows for name, lo, hi in ((f"w{w}", 0, w), (f"p{w}", w, 2 * w))]
-    trend = (f"coalesce(sum(amount * ({(bins - 1) / 2} - floor(date_diff('second', ts, {t}) "
-             f"/ 86400.0 / {width}))) FILTER ({band(0, bins * width)}), 0) AS trend_moment")
+    trend = (f"coalesce(sum(amount * ({(bins - 1) / 2} - ceil(date_diff('second', ts, {t}) "
+             f"/ 86400.0 / {width}) + 1)) FILTER ({band(0, bins * width)}), 0) AS trend_moment")
     base = cfg["purchases"]["baseline_days"]
     derived = []
     for w in windows:
