@@ -267,9 +267,10 @@ def measure(name: str, folder: Path, repeat: int, engine: list[str]) -> dict:
 def median_run(runs: list[dict]) -> dict:
     """The run with the median wall time, plus ``range``: the fastest and slowest wall time.
 
-    The median, not the fastest: one part's wall time moves by about 0.3 s from run to
-    run on a 2-core host, and a target met by the luckiest run only is not met. Of an
-    even number of runs the slower middle one is kept.
+    The median, not the fastest: one part's wall time moves by 0.2-0.9 s from run to
+    run on a 2-core host (one snapshot: 9.99-10.90 s in three runs, docs/features.md),
+    and a target met by the luckiest run only is not met. Of an even number of runs the
+    slower middle one is kept.
     """
     ordered = sorted(runs, key=lambda r: r["wall_s"])
     return {**ordered[len(ordered) // 2], "range": (ordered[0]["wall_s"], ordered[-1]["wall_s"])}
