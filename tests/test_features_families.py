@@ -189,6 +189,22 @@ def test_returns_chargebacks_and_surveys() -> None:
     assert row["complaint_severity_max_90d"] == 3
 
 
+def test_survey_features_do_not_depend_on_row_order() -> None:
+    # Two scores at the same instant (date-only timestamps make this common) and
+    # values whose float sum depends on the order they are added in.
+    rows = [("A", "2024-06-01", "survey_score", 9), ("A", "2024-06-01", "survey_score", 4),
+            ("A", "2024-05-01", "survey_score", 0.1), ("A", "2024-05-02", "survey_score", 1e8),
+            ("A", "2024-05-03", "survey_score", 0.2)]
+    found = []
+    for order in ([0, 1, 2, 3, 4], [1, 0, 4, 3, 2], [3, 4, 1, 2, 0]):
+        ev = events([rows[i] for i in order])
+        found.append(features({"customers": customers("A"), "transactions": purchases([]),
+                               "events": ev}).loc["A"])
+    assert {row["survey_score_last"] for row in found} == {9.0}  # the higher of the tie
+    means = {row["survey_score_mean_365d"] for row in found}
+    assert len(means) == 1 and means.pop() == pytest.approx((13 + 0.3 + 1e8) / 5)
+
+
 # --- incidents: shared-cause exposure --------------------------------------------------------
 
 def _incidents(rows: list[tuple]) -> pd.DataFrame:

@@ -28,7 +28,8 @@ open_complaints, resolved_complaints_<w>d, days_since_complaint
 complaint_severity_max_<w>d
     Highest complaint severity in the longest window (needs ``severity``).
 survey_score_last, survey_score_mean_<sw>d
-    Latest survey score and mean score within ``survey_window_days`` (needs ``value``).
+    Latest survey score (the highest of several recorded at the same instant) and
+    mean score within ``survey_window_days`` (needs ``value``).
 returns_<r>d, return_amount_<r>d, return_rate_<r>d
     Returned lines, amount, and amount over spend in the window.
 
@@ -154,8 +155,13 @@ def _survey_metrics(events: ir.Table, as_of: ir.TimestampScalar, cfg: dict[str, 
     window = int(exp["survey_window_days"])
     scored = is_event(events, cfg, exp["survey_event"]) & events.value.notnull()
     scored = scored & (events.ts >= days_ago(as_of, window))
-    return Metrics(values={"survey_score_last": events.value.argmax(events.ts, where=scored),
-                           f"survey_score_mean_{window}d": events.value.mean(where=scored)})
+    # Order-free, like every feature: the last score is keyed on (ts, value), not ts
+    # alone (of two recorded at the same instant the higher is taken; arg_max on ties
+    # takes whichever row comes first), and the mean is an exact sum over a count.
+    latest = ibis.struct({"ts": events.ts, "value": events.value})
+    return Metrics(values={"survey_score_last": events.value.argmax(latest, where=scored),
+                           f"survey_score_mean_{window}d": ratio(
+                               exact_sum(events.value, scored), events.count(where=scored))})
 
 
 def return_metrics(rows: ir.Table, as_of: ir.TimestampScalar, cfg: dict[str, Any]) -> Metrics:
