@@ -131,6 +131,19 @@ def test_outcome_is_a_purchase_in_the_window_after_the_send():
     assert campaign_outcomes(records, tx, 90, start_days=30).tolist() == [0, 0, 0]
 
 
+def test_one_send_per_customer_and_day_whatever_the_row_order():
+    sends = pd.DataFrame({"customer_id": ["A", "A", "A", "B", "B"],
+                          "offer_id": ["late", "b", "a", "x", "y"],
+                          "ts": pd.to_datetime(["2024-01-03 18:00", "2024-01-03 09:00",
+                                                "2024-01-03 09:00", "2024-01-03 12:00",
+                                                "2024-01-04 08:00"])})
+    expected = {("A", "a"), ("B", "x"), ("B", "y")}  # earliest send; at a tie, lowest offer
+    for order in ([0, 1, 2, 3, 4], [4, 3, 2, 1, 0], [1, 0, 3, 2, 4]):
+        records = campaign_records(sends.iloc[order])
+        assert set(zip(records["customer_id"], records["treatment"], strict=True)) == expected
+        assert list(records.columns) == ["customer_id", "send_date", "treatment"]
+
+
 def _snapshots(dates: list[str]) -> pd.DataFrame:
     return pd.DataFrame({"customer_id": np.repeat(["A", "B"], len(dates)),
                          "as_of": pd.to_datetime(dates * 2).astype("datetime64[us]"),

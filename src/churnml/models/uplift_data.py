@@ -25,7 +25,8 @@ RECORD_COLUMNS = ["customer_id", "send_date", "treatment"]
 
 def campaign_records(campaigns: pd.DataFrame) -> pd.DataFrame:
     """``customer_id, send_date`` (the send day), ``treatment``; one row per customer and
-    day (the first record wins).
+    day: the day's earliest send (of sends at the same instant, the lowest ``offer_id``),
+    whatever the order of the rows.
 
     Parameters
     ----------
@@ -35,8 +36,10 @@ def campaign_records(campaigns: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({"customer_id": campaigns["customer_id"].astype(str).to_numpy(),
                         "send_date": pd.to_datetime(campaigns["ts"]).dt.normalize()
                         .astype("datetime64[us]").to_numpy(),
-                        "treatment": campaigns["offer_id"].astype(str).to_numpy()})
-    out = out.drop_duplicates(["customer_id", "send_date"], keep="first")
+                        "treatment": campaigns["offer_id"].astype(str).to_numpy(),
+                        "_sent": pd.to_datetime(campaigns["ts"]).to_numpy()})
+    out = out.sort_values(["customer_id", "_sent", "treatment"], kind="stable")
+    out = out.drop_duplicates(["customer_id", "send_date"], keep="first").drop(columns="_sent")
     return out.sort_values(["send_date", "customer_id"], kind="stable", ignore_index=True)
 
 
