@@ -233,6 +233,16 @@ def _times(rng: np.random.Generator, n: int, edges: list[pd.Timestamp]) -> np.nd
     return times.astype("datetime64[us]")
 
 
+def _twins(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Row positions where a quarter of the rows point at another row: copying the
+    customer, time and type from there makes same-instant twins (with their own values),
+    where a feature that depends on row order shows it."""
+    source = np.arange(n)
+    copy = np.flatnonzero(rng.random(n) < 1 / 4)
+    source[copy] = rng.integers(0, n, len(copy))
+    return source
+
+
 def window_edges(dates: list[pd.Timestamp], days: list[int]) -> list[pd.Timestamp]:
     """Every ``t - d`` (snapshot minus a window length): where off-by-one errors hide."""
     return [pd.Timestamp(t) - pd.Timedelta(days=d) for t in dates for d in [0, *days]]
@@ -258,12 +268,13 @@ def random_world(seed: int, n_customers: int, n_tx: int, n_events: int, n_incide
         "category": rng.choice(["core", "substitute", "discount"], n_tx),
         "discount": np.where(rng.random(n_tx) < 0.3, np.round(amount * 0.2, 2), 0.0),
         "is_return": returned, "product_id": rng.choice(["P1", "P2", "P3"], n_tx)})
-    kind = rng.choice(EVENT_KINDS, n_events)
+    twin = _twins(rng, n_events)
+    kind = rng.choice(EVENT_KINDS, n_events)[twin]
     incident_ids = [f"I{j}" for j in range(n_incidents)]
     linked = (kind == "complaint") & (rng.random(n_events) < 0.5) & (n_incidents > 0)
     events = pd.DataFrame({
-        "customer_id": ids[rng.integers(0, n_customers, n_events)],
-        "ts": _times(rng, n_events, edges), "event_type": kind,
+        "customer_id": ids[rng.integers(0, n_customers, n_events)][twin],
+        "ts": _times(rng, n_events, edges)[twin], "event_type": kind,
         "value": np.where(kind == "survey_score", rng.integers(0, 11, n_events),
                           np.where(kind == "complaint", rng.integers(0, 2, n_events), np.nan)),
         "incident_id": pd.Series(np.where(linked, rng.choice(incident_ids or ["I0"], n_events),
