@@ -13,6 +13,7 @@ import pytest
 
 from churnml import config, io
 from churnml.drift import DriftRefusedError, training_profile
+from churnml.errors import ConfigError
 from churnml.models import ChurnClassifier
 from churnml.progress import Steps
 from churnml.scored_list import ScoredListError
@@ -216,3 +217,33 @@ def test_snapshot_mode_scores_current_customers_with_the_attrition_model_only(
     manifest = io.read_json(tmp_path / "out" / "manifest.json")
     assert manifest["drift"]["attrition"]["decision"] in ("ok", "warn")
     assert set(manifest["drift"]) == {"attrition"}
+
+
+def _interim(tmp_path, start="2023-01-01", end="2025-07-01"):
+    io.write_json({"data_start": f"{start}T00:00:00", "data_end": f"{end}T00:00:00"},
+                  tmp_path / "manifest.json")
+    return tmp_path
+
+
+@pytest.mark.parametrize(("given", "expected"), [
+    (None, "2025-07-01"),  # the default: the day after the last day of data
+    ("2025-07-01", "2025-07-01"),
+    ("2024-03-15 13:30", "2024-03-15"),
+    ("2023-01-02", "2023-01-02"),
+])
+def test_the_scoring_date_is_a_day_within_the_data(tmp_path, given, expected):
+    assert score.resolve_as_of(given, _interim(tmp_path)) == pd.Timestamp(expected)
+
+
+@pytest.mark.parametrize("given", ["2025-07-02", "2026-01-01", "2023-01-01", "2022-06-30"])
+def test_a_scoring_date_outside_the_data_is_refused(tmp_path, given):
+    # Past the end, the days without data would read as every customer going quiet.
+    with pytest.raises(ConfigError, match=r"outside the data .*last day is 2025-06-30"):
+        score.resolve_as_of(given, _interim(tmp_path))
+
+
+def test_a_scoring_date_needs_the_ingest_manifest(tmp_path):
+    with pytest.raises(ConfigError, match=r"manifest\.json is missing"):
+        score.resolve_as_of("2024-01-01", tmp_path)
+    with pytest.raises(ConfigError, match="not a date"):
+        score.resolve_as_of("someday", _interim(tmp_path))

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from churnml import calendar, io, snapshot
+from churnml.errors import ConfigError
 from churnml.features import FEATURE_KEY, compute_features, connect, iter_features, load_tables
 
 log = logging.getLogger(__name__)
@@ -40,8 +41,18 @@ class WrittenFeatures:
 
 
 def data_window(interim_dir: Path) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """The observation window recorded by ``ingest`` in its manifest."""
-    manifest = io.read_json(interim_dir / "manifest.json")
+    """The observation window recorded by ``ingest`` in its manifest.
+
+    Raises
+    ------
+    ConfigError
+        ``interim_dir`` has no manifest (it is not an output of ``churnml ingest``).
+    """
+    path = Path(interim_dir) / "manifest.json"
+    if not path.is_file():
+        raise ConfigError(f"{path} is missing: the data's time span is read from the manifest "
+                          "that `churnml ingest` writes beside the canonical tables")
+    manifest = io.read_json(path)
     return pd.Timestamp(manifest["data_start"]), pd.Timestamp(manifest["data_end"])
 
 

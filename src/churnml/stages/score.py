@@ -88,13 +88,29 @@ def _file_version(kind: str, path: Path, tracking_cfg: dict[str, Any]) -> str:
 
 
 def resolve_as_of(as_of: str | None, data_dir: Path) -> pd.Timestamp:
-    """The scoring date: the one given, else the end of the data."""
-    if as_of:
-        try:
-            return pd.Timestamp(as_of).normalize().as_unit("us")
-        except ValueError as exc:
-            raise ConfigError(f"--as-of {as_of!r} is not a date (use YYYY-MM-DD)") from exc
-    return data_window(data_dir)[1].as_unit("us")
+    """The scoring date: the one given, else the end of the data.
+
+    Raises
+    ------
+    ConfigError
+        ``as_of`` is not a date, or falls outside the data: after its end the features
+        would read the days without data as a silence (every customer would look as if
+        they had stopped buying), and at or before its start there is no history.
+    """
+    start, end = data_window(data_dir)
+    if not as_of:
+        return end.as_unit("us")
+    try:
+        date = pd.Timestamp(as_of).normalize().as_unit("us")
+    except ValueError as exc:
+        raise ConfigError(f"--as-of {as_of!r} is not a date (use YYYY-MM-DD)") from exc
+    if not start < date <= end:
+        raise ConfigError(
+            f"--as-of {date.date()} is outside the data in {data_dir} (from {start.date()}; "
+            f"its last day is {(end - pd.Timedelta(days=1)).date()}, so the latest date to "
+            f"score as of is {end.date()}, the default): features need data before the date "
+            "and up to it")
+    return date
 
 
 def resolve_date(as_of: str | None, data_dir: Path, params: dict[str, Any]) -> pd.Timestamp:
