@@ -247,3 +247,12 @@ def test_a_scoring_date_needs_the_ingest_manifest(tmp_path):
         score.resolve_as_of("2024-01-01", tmp_path)
     with pytest.raises(ConfigError, match="not a date"):
         score.resolve_as_of("someday", _interim(tmp_path))
+
+
+def test_snapshot_mode_scores_as_of_the_data_date_whatever_is_given(tmp_path, caplog):
+    interim = _interim(tmp_path, start="2015-01-01", end="2022-10-01")
+    params = {"data": {"mode": "snapshot"}}
+    assert score.resolve_date(None, interim, params) == pd.Timestamp("2022-10-01")
+    with caplog.at_level("WARNING"):
+        assert score.resolve_date("2030-01-01", interim, params) == pd.Timestamp("2022-10-01")
+    assert "--as-of 2030-01-01 is ignored" in caplog.text

@@ -87,6 +87,14 @@ def _file_version(kind: str, path: Path, tracking_cfg: dict[str, Any]) -> str:
     return f"{info['name']}/{info['version']}" if info else f"file:{sha[:12]}"
 
 
+def parse_date(as_of: str) -> pd.Timestamp:
+    """``--as-of`` as a day (midnight), or a ConfigError saying it is not a date."""
+    try:
+        return pd.Timestamp(as_of).normalize().as_unit("us")
+    except ValueError as exc:
+        raise ConfigError(f"--as-of {as_of!r} is not a date (use YYYY-MM-DD)") from exc
+
+
 def resolve_as_of(as_of: str | None, data_dir: Path) -> pd.Timestamp:
     """The scoring date: the one given, else the end of the data.
 
@@ -100,10 +108,7 @@ def resolve_as_of(as_of: str | None, data_dir: Path) -> pd.Timestamp:
     start, end = data_window(data_dir)
     if not as_of:
         return end.as_unit("us")
-    try:
-        date = pd.Timestamp(as_of).normalize().as_unit("us")
-    except ValueError as exc:
-        raise ConfigError(f"--as-of {as_of!r} is not a date (use YYYY-MM-DD)") from exc
+    date = parse_date(as_of)
     if not start < date <= end:
         raise ConfigError(
             f"--as-of {date.date()} is outside the data in {data_dir} (from {start.date()}; "
@@ -118,7 +123,7 @@ def resolve_date(as_of: str | None, data_dir: Path, params: dict[str, Any]) -> p
     if not snapshot.is_snapshot(params["data"]):
         return resolve_as_of(as_of, data_dir)
     date = data_window(data_dir)[1].as_unit("us")
-    if as_of and resolve_as_of(as_of, data_dir) != date:
+    if as_of and parse_date(as_of) != date:
         log.warning("snapshot mode scores as of the data's date %s; --as-of %s is ignored",
                     date.date(), as_of)
     return date
