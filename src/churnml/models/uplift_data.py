@@ -33,11 +33,11 @@ def campaign_records(campaigns: pd.DataFrame) -> pd.DataFrame:
     campaigns
         The canonical ``campaigns`` table: ``customer_id, ts, offer_id``.
     """
+    sent = pd.to_datetime(campaigns["ts"])
     out = pd.DataFrame({"customer_id": campaigns["customer_id"].astype(str).to_numpy(),
-                        "send_date": pd.to_datetime(campaigns["ts"]).dt.normalize()
-                        .astype("datetime64[us]").to_numpy(),
+                        "send_date": sent.dt.normalize().astype("datetime64[us]").to_numpy(),
                         "treatment": campaigns["offer_id"].astype(str).to_numpy(),
-                        "_sent": pd.to_datetime(campaigns["ts"]).to_numpy()})
+                        "_sent": sent.to_numpy()})
     out = out.sort_values(["customer_id", "_sent", "treatment"], kind="stable")
     out = out.drop_duplicates(["customer_id", "send_date"], keep="first").drop(columns="_sent")
     return out.sort_values(["send_date", "customer_id"], kind="stable", ignore_index=True)

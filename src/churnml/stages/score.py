@@ -110,11 +110,13 @@ def resolve_as_of(as_of: str | None, data_dir: Path) -> pd.Timestamp:
         return end.as_unit("us")
     date = parse_date(as_of)
     if not start < date <= end:
+        last_day = (end - pd.Timedelta(days=1)).date()
         raise ConfigError(
-            f"--as-of {date.date()} is outside the data in {data_dir} (from {start.date()}; "
-            f"its last day is {(end - pd.Timedelta(days=1)).date()}, so the latest date to "
-            f"score as of is {end.date()}, the default): features need data before the date "
-            "and up to it")
+            f"--as-of {date.date()} is outside the data in {data_dir}, which runs from "
+            f"{start.date()} to {last_day} (its last day is {last_day}, so the latest date "
+            f"to score as of is {end.date()}, the default): after the end, the days without "
+            "data would read as every customer going quiet; at or before the start there is "
+            "no history")
     return date
 
 
