@@ -44,6 +44,25 @@ def test_gain_table_ends_at_full_capture():
     assert table["capture"].is_monotonic_increasing
 
 
+def test_ties_at_the_cut_off_are_shared_whatever_the_row_order():
+    # Two customers tie at the top score and only one place is targeted: each counts
+    # half, so the one positive among them is half a hit, first in the file or not.
+    y, p = np.array([1, 0, 0, 0]), np.array([0.5, 0.5, 0.2, 0.1])
+    for order in ([0, 1, 2, 3], [1, 0, 2, 3]):
+        assert evaluate.top_share_metrics(y[order], p[order], 0.25) == (2.0, 0.5)
+        gain = evaluate.gain_table(y[order], p[order], "m", steps=4)
+        assert gain["capture"].tolist() == [0.5, 1.0, 1.0, 1.0]
+    assert evaluate.top_weights(p, 1).tolist() == [0.5, 0.5, 0.0, 0.0]
+    assert evaluate.top_weights(p, 3).tolist() == [1.0, 1.0, 1.0, 0.0]
+
+
+def test_gain_table_reports_the_share_actually_targeted():
+    # 7 rows, 5 % asked: one row is targeted, 1/7 of them, so the lift is 7, not 20.
+    y, p = np.array([1, 0, 0, 0, 0, 0, 0]), np.linspace(0.9, 0.1, 7)
+    first = evaluate.gain_table(y, p, "m", steps=20).iloc[0]
+    assert first["share_targeted"] == round(1 / 7, 4) and first["lift"] == pytest.approx(7.0)
+
+
 def test_sliced_metrics_per_value_and_small_slices_report_size_only():
     import pandas as pd
 

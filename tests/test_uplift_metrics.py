@@ -52,6 +52,15 @@ def test_uplift_at_k_by_hand():
     assert uplift_at_k(y, score, treated, 0.6) == pytest.approx(1 / 3)
 
 
+def test_uplift_at_k_shares_the_places_of_customers_tied_at_the_cut_off():
+    y = np.array([1, 0, 1, 0, 0, 1])
+    score = np.array([0.9, 0.9, 0.9, 0.9, 0.1, 0.1])
+    treated = np.array([1, 1, 0, 0, 1, 0], dtype=bool)
+    # 3 places for 4 tied customers: each counts 3/4; treated 1, 0 and control 1, 0
+    for order in ([0, 1, 2, 3, 4, 5], [1, 0, 3, 2, 4, 5], [3, 2, 1, 0, 5, 4]):
+        assert uplift_at_k(y[order], score[order], treated[order], 0.5) == pytest.approx(0.0)
+
+
 def test_arm_metrics_reports_model_and_random():
     x, treated, y = _experiment()
     metrics = arm_metrics(y, x, treated)

@@ -21,12 +21,30 @@ def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> 
     return float(total)
 
 
+def top_weights(score: np.ndarray, k: int) -> np.ndarray:
+    """How much each row counts among the ``k`` best scores, whatever the row order.
+
+    Rows above the ``k``-th best score count 1, rows below 0, and the rows tied at it
+    share the places left: each counts ``(k - above) / tied``, the expected share of a
+    random tie-break. So capture, lift or uplift at ``k`` never depend on which tied
+    customer happens to come first (ties are common: isotonic calibration, day-level
+    recency baselines).
+    """
+    score = np.asarray(score, dtype=float)
+    k = min(k, len(score))
+    if k <= 0:
+        return np.zeros(len(score))
+    kth = np.partition(score, len(score) - k)[len(score) - k]
+    above, tied = score > kth, score == kth
+    return above + tied * ((k - above.sum()) / tied.sum())
+
+
 def top_share_metrics(y: np.ndarray, p: np.ndarray, fraction: float) -> tuple[float, float]:
-    """Lift and capture rate when targeting the top ``fraction`` by score."""
+    """Lift and capture rate when targeting the top ``fraction`` by score (ties shared,
+    see :func:`top_weights`)."""
     k = max(1, round(fraction * len(p)))
-    top = np.argsort(-p, kind="stable")[:k]
     base = y.mean()
-    hits = y[top].sum()
+    hits = float(top_weights(p, k) @ y)
     lift = float((hits / k) / base) if base > 0 else float("nan")
     capture = float(hits / y.sum()) if y.sum() > 0 else float("nan")
     return lift, capture
@@ -95,12 +113,12 @@ def calibration_table(y: np.ndarray, p: np.ndarray, name: str, bins: int = 10) -
 
 
 def gain_table(y: np.ndarray, p: np.ndarray, name: str, steps: int = 20) -> pd.DataFrame:
-    """Cumulative gain (capture) and lift by share targeted, best scores first."""
-    order = np.argsort(-p, kind="stable")
-    hits = np.cumsum(y[order])
-    shares = np.linspace(1 / steps, 1.0, steps)
-    k = np.maximum(1, np.round(shares * len(y)).astype(int))
-    capture = hits[k - 1] / max(y.sum(), 1)
+    """Cumulative gain (capture) and lift by share targeted, best scores first (ties
+    shared, see :func:`top_weights`); the share is the ``k / n`` actually targeted."""
+    k = np.maximum(1, np.round(np.linspace(1 / steps, 1.0, steps) * len(y)).astype(int))
+    hits = np.array([top_weights(p, int(n)) @ y for n in k])
+    shares = k / len(y)
+    capture = hits / max(y.sum(), 1)
     return pd.DataFrame({"model": name, "share_targeted": shares.round(4),
                          "capture": capture.round(5), "lift": (capture / shares).round(5)})
 

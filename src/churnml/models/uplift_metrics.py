@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from churnml.evaluate import top_weights
+
 
 @dataclass(frozen=True)
 class Curve:
@@ -87,15 +89,16 @@ def auuc_gain(y: np.ndarray, score: np.ndarray, treated: np.ndarray) -> float:
 
 def uplift_at_k(y: np.ndarray, score: np.ndarray, treated: np.ndarray, k: float = 0.3) -> float:
     """Outcome rate of the treated minus that of the control among the top ``k`` share
-    of all customers by score (scikit-uplift's ``uplift_at_k``, strategy "overall")."""
+    of all customers by score (scikit-uplift's ``uplift_at_k``, strategy "overall"; the
+    customers tied at the cut-off share its places, :func:`churnml.evaluate.top_weights`)."""
     if not 0 < k < 1:
         raise ValueError(f"k must be in (0, 1), got {k}")
     y, treated = np.asarray(y, dtype=float), np.asarray(treated, dtype=bool)
-    top = np.argsort(-np.asarray(score, dtype=float), kind="mergesort")[:math.ceil(len(y) * k)]
-    y, treated = y[top], treated[top]
-    if treated.all() or not treated.any():
+    weight = top_weights(score, math.ceil(len(y) * k))  # ties at the cut-off shared
+    w_t, w_c = weight * treated, weight * ~treated
+    if w_t.sum() == 0 or w_c.sum() == 0:
         return float("nan")
-    return float(y[treated].mean() - y[~treated].mean())
+    return float(w_t @ y / w_t.sum() - w_c @ y / w_c.sum())
 
 
 def arm_metrics(y: np.ndarray, score: np.ndarray, treated: np.ndarray,
