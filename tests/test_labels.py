@@ -117,3 +117,17 @@ def test_spend_drop_needs_its_settings() -> None:
     with pytest.raises(ConfigError, match="spend_fraction"):
         make_labels(windows(), 90, {"horizon_days": HORIZON,
                                     "attrition": {"definition": "spend_drop"}})
+
+
+def test_one_date_comes_back_in_customer_order_too():
+    # Without the sort, a single date came back in whatever order the backend's
+    # threads finished, so labels.parquet changed from run to run.
+    ids = [f"C{i:04d}" for i in range(3000)]
+    customers = pd.DataFrame({"customer_id": ids[::-1], "signup_date": pd.Series(
+        [pd.Timestamp("2022-01-01")] * len(ids), dtype="datetime64[us]")})
+    tx = pd.DataFrame({"customer_id": ids * 2, "amount": 10.0, "is_return": False,
+                       "ts": pd.Series([pd.Timestamp("2024-06-01")] * len(ids)
+                                       + [pd.Timestamp("2024-08-01")] * len(ids),
+                                       dtype="datetime64[us]")})
+    expr = purchase_windows(ibis.memtable(customers), ibis.memtable(tx), [T], HORIZON)
+    assert ibis.duckdb.connect().execute(expr)["customer_id"].tolist() == ids

@@ -138,7 +138,8 @@ def purchase_windows(customers: ir.Table, transactions: ir.Table, dates: list[pd
     baseline = int(settings.get("baseline_days", horizon_days))  # only spend_drop reads it
     parts = [_snapshot_windows(grid, purchases, cancels, d, horizon_days, baseline)
              for d in dates]
-    return ibis.union(*parts).order_by(FEATURE_KEY) if len(parts) > 1 else parts[0]
+    # Ordered for one date too: labels.parquet must not change from run to run.
+    return (ibis.union(*parts) if len(parts) > 1 else parts[0]).order_by(FEATURE_KEY)
 
 
 def attrited(windows: pd.DataFrame, horizon_days: int, settings: Mapping[str, Any]) -> np.ndarray:
