@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -47,3 +49,15 @@ def test_missing_key_names_the_key():
 def test_missing_params_file_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="churnml compose"):
         config.load_params(tmp_path / "params.yaml")
+
+
+@pytest.mark.parametrize("data", sorted(
+    p.stem for p in (Path(__file__).resolve().parents[1] / "conf" / "data").glob("*.yaml")))
+def test_cause_typing_reads_a_complaint_outcome_when_the_features_do(project_root, data):
+    # A complaint's resolved flag is known resolution_delay_days after the complaint;
+    # the segments' resolved_complaint signal must not read it any earlier.
+    params = config.compose(project_root / "conf", [f"data={data}"])
+    complaint = params["features"]["experience"]["complaint_event"]
+    delays = {spec["known_after_days"] for spec in params["segments"]["causes"]["value_signals"]
+              if spec["event_type"] == complaint}
+    assert delays == {params["features"]["experience"]["resolution_delay_days"]}

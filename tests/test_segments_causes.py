@@ -213,3 +213,19 @@ def test_payment_failures_months_after_the_last_purchase_still_count(cfg):
                  ("six_weeks_before", "2024-01-21", "payment_failure")])
     assert _causes(tx, ev, cfg) == {"after": "involuntary", "long_before": "unknown",
                                     "six_weeks_before": "involuntary"}
+
+
+def test_a_complaint_outcome_is_not_read_before_it_is_known(cfg):
+    # Resolved or not is known 14 days after the complaint (the features' rule): a
+    # complaint 2 days before as_of is unresolved as far as as_of can tell, whatever
+    # its recorded value says, so both customers are burned.
+    recent = AS_OF - pd.Timedelta(days=2)
+    tx = transactions([(c, str((AS_OF - pd.Timedelta(days=91)).date()), 30.0)
+                       for c in ("resolved_later", "unresolved")])
+    ev = events([("resolved_later", str(recent.date()), "complaint"),
+                 ("unresolved", str(recent.date()), "complaint")], value=[1.0, 0.0])
+    cfg["window"] = {"days_before": 120, "days_after": 120}
+    cfg["signal_windows"] = {}
+    assert _causes(tx, ev, cfg) == {"resolved_later": "burned", "unresolved": "burned"}
+    cfg["value_signals"][0]["known_after_days"] = 0  # known at once: the old reading
+    assert _causes(tx, ev, cfg)["resolved_later"] == "unknown"

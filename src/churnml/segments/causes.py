@@ -86,7 +86,8 @@ def cause_signals(lapses: pd.DataFrame, events: pd.DataFrame | None, cfg: dict[s
     index = pd.Index(lapses["customer_id"], name="customer_id")
     last = pd.Series(lapses["last_purchase"].to_numpy(), index=index)
     start, end = signal_window(last, as_of, cfg, None)
-    ev = _in_signal_windows(_with_value_signals(before(events, as_of), cfg), last, as_of, cfg)
+    ev = _with_value_signals(before(events, as_of), as_of, cfg)
+    ev = _in_signal_windows(ev, last, as_of, cfg)
     kinds = counts_by(ev, "event_type", index) if "event_type" in ev else pd.DataFrame(index=index)
     hits = _exposures_in_window(exposure, *signal_window(last, as_of, cfg, INCIDENT_SIGNAL))
     kinds[INCIDENT_SIGNAL] = per_customer(hits["exposed_at"], hits["customer_id"], index, "size")
@@ -108,10 +109,14 @@ def signal_window(last: pd.Series, as_of: pd.Timestamp, cfg: dict[str, Any],
     return start, end
 
 
-def _with_value_signals(events: pd.DataFrame, cfg: dict[str, Any]) -> pd.DataFrame:
+def _with_value_signals(events: pd.DataFrame, as_of: pd.Timestamp,
+                        cfg: dict[str, Any]) -> pd.DataFrame:
     """``events`` plus one row per event that a ``value_signals`` entry derives, typed
     with the derived signal's name (e.g. a complaint with value >= 1 is also a
-    ``resolved_complaint``). An event without a value derives nothing."""
+    ``resolved_complaint``). An event without a value derives nothing, and neither does
+    one whose value is not yet known at ``as_of``: an entry's ``known_after_days`` (a
+    complaint's outcome: ``features.experience.resolution_delay_days``) must have passed
+    since the event."""
     derived = cfg.get("value_signals") or []
     if not derived or "value" not in events or "event_type" not in events:
         return events
@@ -120,7 +125,9 @@ def _with_value_signals(events: pd.DataFrame, cfg: dict[str, Any]) -> pd.DataFra
         test = next(k for k in SNAPSHOT_TESTS if k in spec)
         value = pd.to_numeric(events["value"], errors="coerce").to_numpy(dtype="float64")
         met = SNAPSHOT_TESTS[test](value, float(spec[test])) & ~np.isnan(value)
-        rows = events.loc[(events["event_type"] == spec["event_type"]).to_numpy() & met]
+        known = (events["ts"] + pd.Timedelta(days=int(spec.get("known_after_days", 0)))
+                 < as_of).to_numpy()
+        rows = events.loc[(events["event_type"] == spec["event_type"]).to_numpy() & met & known]
         parts.append(rows.assign(event_type=spec["signal"]))
     return pd.concat(parts, ignore_index=True)
 
