@@ -65,6 +65,15 @@ def test_lapsed_return_effect_is_fitted_per_churn_cause():
     assert fitted["return"]["default"] == 0.03
 
 
+def test_offers_not_in_the_catalogue_are_left_out_not_taken_for_the_control(caplog):
+    rows = _active(4_000, 0.5, 0.2, 0.0, seed=4)
+    retired = rows.head(1_500).assign(treatment="retired_offer", outcome=1)
+    with caplog.at_level("WARNING"):
+        mixed = fit_response_lines(pd.concat([rows, retired], ignore_index=True), PRIORS, CFG)
+    assert mixed == fit_response_lines(rows, PRIORS, CFG)
+    assert "1500 campaign rows left out" in caplog.text and "retired_offer" in caplog.text
+
+
 def test_no_history_leaves_the_config_priors():
     empty = _active(0, 0.5, 0.0, 0.0)
     lines = fit_response_lines(empty, PRIORS, CFG)

@@ -97,6 +97,7 @@ def fit_response_lines(rows: pd.DataFrame, priors_cfg: Mapping[str, Mapping[str,
     if missing:
         raise ValueError(f"response lines: campaign rows lack columns {missing}")
     out = {o: {k: _as_table(p.get(k, 0.0)) for k in KINDS} for o, p in priors_cfg.items()}
+    rows = _catalogued(rows, [control, *out])
     cells: dict[str, Any] = {}
     lapsed = rows["status"].astype(str).eq("lapsed").to_numpy()
     plans = [("active", rows.loc[~lapsed], "likely_cause", ("protect", "rescue")),
@@ -122,6 +123,19 @@ def fit_response_lines(rows: pd.DataFrame, priors_cfg: Mapping[str, Mapping[str,
     log.info("response lines: fitted %d active and %d lapsed cause cells",
              len(cells.get("active", {})), len(cells.get("lapsed", {})))
     return {"priors": out, "cells": cells}
+
+
+def _catalogued(rows: pd.DataFrame, arms: list[str]) -> pd.DataFrame:
+    """The rows whose treatment is the control or a catalogue offer. Others (a retired
+    offer, a typo) are left out with a warning: kept, they would have no dummy and be
+    fitted as if they were the control."""
+    treatment = rows["treatment"].astype(str)
+    unknown = ~treatment.isin(arms)
+    if unknown.any():
+        counts = treatment[unknown].value_counts().sort_index()
+        log.warning("response lines: %d campaign rows left out, their offers are not in the "
+                    "catalogue: %s", int(unknown.sum()), counts.to_dict())
+    return rows.loc[~unknown.to_numpy()]
 
 
 def _as_table(value: Any) -> dict[str, float]:
