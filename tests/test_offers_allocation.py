@@ -189,3 +189,24 @@ def test_greedy_spends_no_more_once_the_budget_is_exhausted(seed, budget):
     # no customer without an offer had a usable one that still fits what is left
     idle = chosen < 0
     assert not (usable[idle] & (cost[None, :] <= left - 1e-9)).any()
+
+
+@pytest.mark.parametrize("method", ["greedy", "exact"])
+def test_customers_that_tie_are_settled_by_id_not_by_row_order(method):
+    # 30 identical customers, a budget for about ten of them and a cap of 2 on one offer:
+    # who gets what must not depend on where each customer sits in the list.
+    scored = scored_frame(30, 5).assign(status="active", p_attrition=0.5, value=800.0,
+                                        ladder_rung="customer", lifecycle_stage="retention",
+                                        churn_cause=None, shared_cause_flag=False)
+    uplift = uplift_frame(scored, CATALOGUE.ids, 5).assign(
+        uplift=lambda f: f["offer_id"].map({o: 0.1 + 0.05 * i
+                                            for i, o in enumerate(CATALOGUE.ids)}))
+    caps = {CATALOGUE.ids[0]: 2}
+    picks = []
+    for order in (np.arange(30), np.arange(30)[::-1], np.random.default_rng(1).permutation(30)):
+        chosen = choose_offers(scored.iloc[order], uplift, CATALOGUE, 41.0, 0.0, 0,
+                               solver=Solver(method=method), caps=caps)
+        assert chosen["customer_id"].tolist() == scored["customer_id"].iloc[order].tolist()
+        picks.append(dict(zip(chosen["customer_id"], chosen["offer_id"], strict=True)))
+    assert picks[0] == picks[1] == picks[2]
+    assert (pd.Series(picks[0]) != NONE).sum() > 0

@@ -79,3 +79,13 @@ def test_campaign_history_marks_holdouts_as_control(case):
     assert set(control["customer_id"]) == set(held)
     assert (control["cost"] == 0).all()
     assert (history["ts"] == pd.Timestamp("2025-03-03")).all()
+
+
+def test_ranked_policy_settles_equal_ranks_by_id_not_by_row_order():
+    scored = scored_frame(40, 6)
+    uplift = uplift_frame(scored, CATALOGUE.ids, 6)
+    picks = []
+    for order in (np.arange(40), np.arange(40)[::-1]):
+        chosen = ranked_policy(scored.iloc[order], uplift, CATALOGUE, 30.0, np.zeros(40))
+        picks.append(dict(zip(chosen["customer_id"], chosen["offer_id"], strict=True)))
+    assert picks[0] == picks[1] and 0 < sum(o != NONE for o in picks[0].values()) < 40

@@ -146,14 +146,19 @@ def choose_offers(scored: pd.DataFrame, uplift: pd.DataFrame | None, catalogue: 
         for none), ``holdout``, ``offer_cost`` and ``offer_uplift``, in ``scored`` order.
     """
     solver = solver or Solver()
+    # Solved in customer_id order, so customers that tie (equal value per cost, one
+    # place left under a cap or the budget) are settled by id, not by row position.
+    by_id = np.argsort(scored["customer_id"].astype(str).to_numpy(), kind="stable")
+    ranked = scored.iloc[by_id]
     costs = catalogue.costs
-    effect = uplift_matrix(scored, uplift, catalogue, model_weight)
-    net = net_value(effect, scored["value"], costs)
-    usable = eligibility(catalogue, scored) & (net > 0) & (net >= solver.min_net_value)
+    effect = uplift_matrix(ranked, uplift, catalogue, model_weight)
+    net = net_value(effect, ranked["value"], costs)
+    usable = eligibility(catalogue, ranked) & (net > 0) & (net >= solver.min_net_value)
     cap_array = None if not caps else np.array(
         [float(caps.get(o, np.inf)) for o in catalogue.ids])
     chosen = solve(net, costs, usable, float(budget), cap_array, solver)
-    return _frame(scored, chosen, net, effect, catalogue, holdout_share, seed)
+    out = _frame(ranked, chosen, net, effect, catalogue, holdout_share, seed)
+    return out.iloc[np.argsort(by_id)].reset_index(drop=True)  # back in ``scored`` order
 
 
 def _frame(scored: pd.DataFrame, chosen: np.ndarray, net: np.ndarray, uplift: np.ndarray,

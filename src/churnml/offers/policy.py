@@ -119,14 +119,16 @@ def ranked_policy(scored: pd.DataFrame, uplift: pd.DataFrame | None, catalogue: 
     has = ok.any(axis=1) if ok.size else np.zeros(len(scored), bool)
     cost = catalogue.costs[best] if ok.size else np.zeros(len(scored))
     take, left = np.zeros(len(scored), dtype=bool), float(budget)
-    for row in np.argsort(-np.asarray(rank_by, dtype=float), kind="stable"):
+    ids = scored["customer_id"].astype(str).to_numpy()
+    for row in np.lexsort((ids, -np.asarray(rank_by, dtype=float))):  # ties: by id
         if has[row] and cost[row] <= left:
             take[row], left = True, left - cost[row]
     rows = np.arange(len(scored))
-    ids = np.asarray(catalogue.ids, dtype=object)
+    offers = np.asarray(catalogue.ids, dtype=object)
     return pd.DataFrame({
-        "customer_id": scored["customer_id"].astype(str).to_numpy(),
-        "offer_id": pd.array(np.where(take, ids[best] if len(ids) else NONE, NONE), dtype="str"),
+        "customer_id": ids,
+        "offer_id": pd.array(np.where(take, offers[best] if len(offers) else NONE, NONE),
+                             dtype="str"),
         "expected_net_value": np.where(take, net[rows, best] if ok.size else 0.0, 0.0),
         "holdout": np.zeros(len(scored), dtype=bool),
         "offer_cost": np.where(take, cost, 0.0),
