@@ -146,3 +146,20 @@ def test_a_row_rung_depends_only_on_that_row(rows):
     together = assign_rungs(inputs, cfg).astype(str).tolist()
     alone = [str(assign_rungs(inputs.iloc[[i]], cfg).iloc[0]) for i in range(len(inputs))]
     assert together == alone
+
+
+def test_per_customer_sums_do_not_depend_on_row_order():
+    import itertools
+
+    from churnml.segments.common import per_customer
+
+    amounts = [0.1, 0.2, 0.3, 1e8, 0.7]
+    index = pd.Index(["a", "b"], name="customer_id")
+    totals = set()
+    for order in itertools.permutations(range(len(amounts))):
+        values = pd.Series([amounts[i] for i in order])
+        keys = pd.Series(["a"] * len(amounts))
+        total = per_customer(values, keys, index, "sum")
+        totals.add(float(total["a"]))
+        assert total["b"] == 0
+    assert len(totals) == 1

@@ -93,7 +93,14 @@ def counts_by(rows: pd.DataFrame, column: str, index: pd.Index) -> pd.DataFrame:
 
 
 def per_customer(values: pd.Series, keys: pd.Series, index: pd.Index, how: str) -> pd.Series:
-    """Aggregate ``values`` by customer ``keys`` with ``how`` (sum, size, max, min) on ``index``."""
+    """Aggregate ``values`` by customer ``keys`` with ``how`` (sum, size, max, min) on ``index``.
+
+    A sum adds each customer's values in ascending order, so a float total does not
+    change in its last bits when the input rows come in another order.
+    """
+    if how == "sum":
+        order = np.lexsort((values.to_numpy(), keys.astype(str).to_numpy()))
+        values, keys = values.iloc[order], keys.iloc[order]
     grouped = values.groupby(keys.to_numpy())
     out = grouped.size() if how == "size" else grouped.agg(how)
     fill = 0 if how in ("sum", "size") else None
