@@ -43,6 +43,9 @@ def test_snapshot_mode_requires_the_label():
 @pytest.mark.parametrize(("table", "frame", "rule", "value"), [
     ("customers", _customers(customer_id=["a", "a", "b"]), "duplicate_customer_id", "a"),
     ("customers", _customers(customer_id=["a", " ", "b"]), "missing_customer_id", " "),
+    ("incidents", pd.DataFrame({"incident_id": ["i1", "i1", "i2"],
+                                "start": ["2024-01-01", "2024-02-01", "2024-03-01"]}),
+     "duplicate_incident_id", "i1"),
     ("customers", _customers(signup_date=["2024-01-01", "soon", "2024-01-02"]),
      "unparseable_signup_date", "soon"),
     ("customers", _customers(region=["north", "=HYPERLINK(\"x\")", "south"]),

@@ -139,6 +139,9 @@ def row_rules(table: str, raw: pd.DataFrame, typed: pd.DataFrame,
     if table == "customers":
         rules.append(RowRule("duplicate_customer_id", "customer_id",
                              lambda d: d["customer_id"].duplicated(keep="first")))
+    if table == "incidents":  # features and segments look incidents up by id
+        rules.append(RowRule("duplicate_incident_id", "incident_id",
+                             lambda d: d["incident_id"].duplicated(keep="first")))
     if table == "transactions":
         rules.append(RowRule("negative_amount_not_return", "amount", _negative_not_return))
     if table == "events":
@@ -247,6 +250,8 @@ def canonical_schema(table: str, mode: str = "events") -> pa.DataFrameSchema:
             columns[name] = pa.Column(str, nullable=False)
     if table == "customers":
         columns["customer_id"] = pa.Column(str, nullable=False, unique=True)
+    if table == "incidents":
+        columns["incident_id"] = pa.Column(str, nullable=False, unique=True)
     if table == "transactions":
         columns["is_return"] = pa.Column(bool, nullable=False)
     return pa.DataFrameSchema(columns, strict=False, coerce=False)
