@@ -107,10 +107,23 @@ BAD_INPUTS = {
     "every customer quarantined (no data left to place the window)": (
         "customers", "customer_id,signup_date,region\n,2024-01-01,north\n ,2024-01-02,east\n", 3,
         ["customers.csv", "'customer_id'", "missing_customer_id", "<missing>"]),
+    "a value past the header's last column on every row": (
+        "customers", "customer_id,signup_date,region\nc1,2024-01-01,north,Berlin\n"
+        "c2,2024-01-02,south,Rome\n", 2,
+        ["customers.csv", "row 1 has more fields than the header", "Berlin"]),
     "missing customer id": (
         "transactions", GOOD_TX + ",2024-02-05T10:00:00,4\n", 3,
         ["transactions.csv", "'customer_id'", "missing_customer_id", "<missing>"]),
 }
+
+
+def test_a_separator_at_the_end_of_every_line_is_accepted(tmp_path, params_file, capsys):
+    # pandas took the first column for the index of such a file: every column shifted
+    # left, the ids vanished and every customer was quarantined under a wrong reason.
+    trailing = "\n".join(line + "," for line in GOOD_CUSTOMERS.splitlines()[1:]) + "\n"
+    folder = _folder(tmp_path, customers="customer_id,signup_date,region\n" + trailing)
+    code, text = _run(params_file, "validate", "--data", str(folder), capsys=capsys)
+    assert code == 0, text
 
 
 @pytest.mark.parametrize("case", list(BAD_INPUTS))

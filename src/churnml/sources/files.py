@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -84,14 +85,35 @@ def _read_csv(path: Path, read_cfg: dict[str, Any]) -> pd.DataFrame:
     if not text.strip():
         raise ContractError(str(path), None, "file holds no header row (only blank space)")
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                            na_values=list(read_cfg.get("na_values") or [""]),
-                            skipinitialspace=False)
+        # index_col=False: a row with one field more than the header (a separator at
+        # the end of every line) must not turn the first column into the index, which
+        # shifted every column left and threw the ids away.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                                na_values=list(read_cfg.get("na_values") or [""]),
+                                skipinitialspace=False, index_col=False)
     except (ValueError, csv.Error) as exc:
         raise ContractError(str(path), None, "not a well-formed CSV file",
                             examples=str(exc).strip()[:160]) from exc
+    if any(issubclass(w.category, pd.errors.ParserWarning) and "loss of data" in str(w.message)
+           for w in caught):
+        raise _extra_fields_error(path, text, sep)
     _check_header(path, frame)
     return frame
+
+
+def _extra_fields_error(path: Path, text: str, sep: str) -> ContractError:
+    """Name the first row holding a value past the header's last column (pandas would
+    drop it); empty trailing fields (a separator at the end of the line) are fine."""
+    rows = csv.reader(io.StringIO(text), delimiter=sep)
+    width = len(next(rows))
+    for number, row in enumerate(rows, start=1):
+        if any(cell.strip() for cell in row[width:]):
+            return ContractError(str(path), None, f"row {number} has more fields than the "
+                                 f"header's {width} (a separator inside a value?)",
+                                 examples=row[:8])
+    return ContractError(str(path), None, "rows have more fields than the header")
 
 
 def _read_bytes(path: Path) -> bytes:
