@@ -88,6 +88,24 @@ def test_several_files_are_joined_on_a_key_without_changing_the_row_count(tmp_pa
         sources.load(_mapped_cfg(folder, customers=table), tmp_path)
 
 
+def test_joined_files_match_keys_as_ids_and_never_empty_to_empty(tmp_path, caplog):
+    # A Parquet integer key meets the same key written as text, and keyless rows of the
+    # later file (which pandas matched to keyless rows of the first) join nothing.
+    folder = _files(tmp_path / "in", a__csv="id,since\n1,2024-01-01\n2,2024-01-02\n"
+                                            ",2024-01-03\n",
+                    b__csv="id,plan\n,gold\n,silver\n1,basic\n 2 ,plus\n")
+    pd.DataFrame({"id": [1, 2], "since": ["2024-01-01", "2024-01-02"]}).to_parquet(
+        folder / "a.parquet")
+    for first in ("a.csv", "a.parquet"):
+        table = {"file": [first, "b.csv"], "join_on": "id",
+                 "columns": {"customer_id": "id", "signup_date": "since", "plan": "plan"}}
+        with caplog.at_level("WARNING"):
+            raw = sources.load(_mapped_cfg(folder, customers=table), tmp_path)
+        plans = raw.tables["customers"]["plan"].tolist()
+        assert plans[:2] == ["basic", "plus"] and all(pd.isna(p) for p in plans[2:])
+    assert "2 rows without a 'id' value cannot be joined" in caplog.text
+
+
 def test_unknown_source_and_missing_input_folder_are_config_errors(tmp_path):
     with pytest.raises(ConfigError, match="choose one of"):
         sources.load({"source": "nope"}, tmp_path)

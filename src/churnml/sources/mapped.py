@@ -33,7 +33,7 @@ from churnml.errors import ConfigError, ContractError
 from churnml.ingest import SOURCE_ROW
 from churnml.sources import RawData, input_dir
 from churnml.sources.files import read_file
-from churnml.sources.parsing import TYPE_NAMES, TableSpec
+from churnml.sources.parsing import TYPE_NAMES, TableSpec, parse_text
 
 log = logging.getLogger(__name__)
 DEFAULT_TIMEZONE = "UTC"
@@ -84,13 +84,33 @@ def read_joined(table: str, table_cfg: dict[str, Any], folder: Path,
             if key not in part.columns:
                 raise ContractError(name, key, "join column not found",
                                     examples=[str(c) for c in part.columns][:8])
-        duplicated = other[key].duplicated(keep=False) & other[key].notna()
-        if duplicated.any():
-            raise ContractError(label, key, "duplicate key in a joined file (one row per key "
-                                "expected)", examples=other.loc[duplicated, key].head(3).tolist())
-        new = [c for c in other.columns if c not in frame.columns or c == key]
-        frame = frame.merge(other[new], on=key, how="left", validate="many_to_one")
+        frame = _left_join(frame, other, key, label)
     return frame, shown[0]
+
+
+def _left_join(frame: pd.DataFrame, other: pd.DataFrame, key: str, label: str) -> pd.DataFrame:
+    """``frame`` with ``other``'s new columns, matched on ``key`` compared as text.
+
+    Keys are compared as ids are parsed (stripped text, whole numbers without ``.0``),
+    so a Parquet integer ``7`` meets a CSV ``"7"``; an empty key matches nothing (pandas
+    would match empty to empty), and ``other``'s rows without one are left out, counted
+    in a warning: they cannot belong to any row.
+    """
+    join = "_join_key"
+    theirs = parse_text(other[key])
+    keyless = theirs.isna()
+    if keyless.any():
+        log.warning("%s: %d rows without a %r value cannot be joined and are left out",
+                    label, int(keyless.sum()), key)
+    other = other.loc[~keyless].assign(**{join: theirs[~keyless]})
+    duplicated = other[join].duplicated(keep=False)
+    if duplicated.any():
+        raise ContractError(label, key, "duplicate key in a joined file (one row per key "
+                            "expected)", examples=other.loc[duplicated, key].head(3).tolist())
+    new = [c for c in other.columns if c not in frame.columns]
+    joined = frame.assign(**{join: parse_text(frame[key])}).merge(other[new], on=join, how="left",
+                                                validate="many_to_one")
+    return joined.drop(columns=join)
 
 
 def _missing_column(file: str, frame: pd.DataFrame, source: str, canonical: str) -> ContractError:
