@@ -113,6 +113,16 @@ def test_sections_without_data_say_so_plainly():
     assert "spend_ratio_90d" in parsed.text("data-check")
 
 
+def test_held_out_customers_are_not_counted_as_offers_to_send():
+    frame = pd.DataFrame({"offer_id": ["disc10", "disc10", "disc10", "none"],
+                          "holdout": [False, True, True, False],
+                          "expected_net_value": [20.0, 20.0, 20.0, 0.0],
+                          "offer_cost": [10.0, 10.0, 10.0, 0.0]})
+    text = " ".join(re.sub(r"<[^>]+>", " ", sections.budget(frame, CTX)).split())
+    assert "1 offers to send" in text and "expected net value" in text
+    assert "30" not in text and "60" not in text  # neither the three offers nor their sum
+
+
 def test_sections_fill_in_when_the_columns_exist():
     frame = scored_list(extras=True)
     parsed = render(build_summary(frame, SummaryContext(**{**CTX.__dict__, "budget": 2000.0})))

@@ -163,8 +163,11 @@ def offers(scored: pd.DataFrame, ctx: SummaryContext) -> str:
 
 
 def budget(scored: pd.DataFrame, ctx: SummaryContext) -> str:
-    """Budget used and the expected net value of the offers sent."""
+    """Budget used and the expected net value of the offers sent (held-out customers
+    keep their offer id in the list but are not sent it, so they do not count)."""
     offered = scored["offer_id"].fillna(NO_OFFER).astype(str) != NO_OFFER
+    if "holdout" in scored:
+        offered &= ~scored["holdout"].fillna(False).astype(bool)
     value = scored.loc[offered, "expected_net_value"].sum()
     items = [(html.count(offered.sum()), "offers to send"), (html.money(value),
                                                              "expected net value")]
