@@ -23,6 +23,15 @@ def test_needles_are_lowercased_long_enough_and_phones_also_as_digits():
     assert "customer_id" not in needles
 
 
+def test_a_numeric_phone_column_with_a_gap_is_searched_as_its_digits():
+    # Parquet or CSV read without dtype=str: one missing phone makes the column float.
+    raw = pd.DataFrame({"customer_id": ["c1", "c2"], "Mobile_Phone": [4915112345678, None]})
+    needles = pii_needles([raw], ["Mobile_Phone"])
+    assert needles["Mobile_Phone"] == {"4915112345678"}
+    assert scan({"log": "sms sent to 4915112345678"}, needles) == [
+        Hit("log", "Mobile_Phone", "4915112345678")]
+
+
 def test_scan_finds_each_value_once_per_source_case_insensitively():
     needles = pii_needles([CUSTOMERS, EVENTS], PII)
     hits = scan({"log": "scored KATO MIRA twice: kato mira", "csv": "c1,0.3\nc2,0.7",

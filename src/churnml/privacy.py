@@ -47,9 +47,12 @@ def pii_needles(tables: Iterable[pd.DataFrame], pii_columns: Iterable[str],
     needles: dict[str, set[str]] = {}
     for frame in tables:
         for column in columns & set(frame.columns):
-            values = frame[column].dropna().astype("string").str.strip().str.lower()
+            values = frame[column].dropna()
+            if pd.api.types.is_float_dtype(values) and (values == values.round()).all():
+                values = values.astype("Int64")  # a numeric phone with a gap reads as float
+            values = values.astype("string").str.strip().str.lower()
             found = {v for v in values.unique() if len(v) >= min_chars}
-            if "phone" in column:
+            if "phone" in column.lower():
                 digits = {NON_DIGITS.sub("", v) for v in found}
                 found |= {d for d in digits if len(d) >= MIN_PHONE_DIGITS}
             needles.setdefault(column, set()).update(found)
