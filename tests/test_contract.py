@@ -138,3 +138,16 @@ def test_referential_rules_when_every_customer_was_quarantined():
                            "ts": pd.to_datetime(["2024-01-01", "2024-02-01"])})
     unknown, before_signup = (r.broken(events).tolist() for r in rules)
     assert unknown == [True, True] and before_signup == [False, False]
+
+
+@pytest.mark.parametrize("first_row_fault", [
+    {"signup_date": ["", "2024-01-01", "2024-01-02"]},
+    {"region": ["=HYPERLINK(\"x\")", "north", "south"]},
+])
+def test_a_valid_row_is_not_a_duplicate_of_a_row_set_aside(first_row_fault):
+    frame = _customers(customer_id=["a", "a", "b"], **{"region": ["n", "n", "s"],
+                                                      **first_row_fault})
+    kept, quarantine = ingest_table("customers", frame, TableSpec("f.csv"), CFG)
+    assert sorted(kept["customer_id"]) == ["a", "b"]
+    assert quarantine["source_row"].tolist() == [1]
+    assert "duplicate" not in quarantine["rule"].iloc[0]

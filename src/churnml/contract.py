@@ -63,11 +63,17 @@ VALUE_CHARS = 80
 
 @dataclass(frozen=True)
 class RowRule:
-    """A named row rule: ``broken(frame)`` marks the rows that break it."""
+    """A named row rule: ``broken(frame)`` marks the rows that break it.
+
+    ``among_kept`` rules compare rows with each other (duplicates): they see only the
+    rows no earlier rule set aside, so a valid row is never called a repeat of a row
+    that is itself quarantined.
+    """
 
     name: str
     column: str
     broken: Callable[[pd.DataFrame], pd.Series]
+    among_kept: bool = False
 
 
 def required_columns(table: str, mode: str = "events") -> tuple[str, ...]:
@@ -136,12 +142,6 @@ def row_rules(table: str, raw: pd.DataFrame, typed: pd.DataFrame,
     if date_range is not None:
         rules += [RowRule(f"out_of_range_{c}", c, _outside(typed[c], date_range))
                   for c in typed.columns if pd.api.types.is_datetime64_dtype(typed[c])]
-    if table == "customers":
-        rules.append(RowRule("duplicate_customer_id", "customer_id",
-                             lambda d: d["customer_id"].duplicated(keep="first")))
-    if table == "incidents":  # features and segments look incidents up by id
-        rules.append(RowRule("duplicate_incident_id", "incident_id",
-                             lambda d: d["incident_id"].duplicated(keep="first")))
     if table == "transactions":
         rules.append(RowRule("negative_amount_not_return", "amount", _negative_not_return))
     if table == "events":
@@ -149,6 +149,13 @@ def row_rules(table: str, raw: pd.DataFrame, typed: pd.DataFrame,
         rules.append(RowRule("unknown_event_type", "event_type",
                              lambda d: ~d["event_type"].isin(allowed)))
     rules += [RowRule("formula_like_text", c, _formula_like(c)) for c in text_columns(typed)]
+    # Last, among the rows still kept: the first valid row of an id is the one kept.
+    if table == "customers":
+        rules.append(RowRule("duplicate_customer_id", "customer_id",
+                             lambda d: d["customer_id"].duplicated(keep="first"), among_kept=True))
+    if table == "incidents":  # features and segments look incidents up by id
+        rules.append(RowRule("duplicate_incident_id", "incident_id",
+                             lambda d: d["incident_id"].duplicated(keep="first"), among_kept=True))
     return rules
 
 
@@ -203,7 +210,9 @@ def apply_row_rules(table: str, df: pd.DataFrame, rules: list[RowRule], raw: pd.
     taken = pd.Series(False, index=df.index)
     parts = []
     for rule in rules:
-        hit = rule.broken(df).fillna(True).astype(bool) & ~taken
+        seen = df.loc[~taken] if rule.among_kept else df
+        hit = (rule.broken(seen).fillna(True).astype(bool)
+               .reindex(df.index, fill_value=False) & ~taken)
         if hit.any():
             rows = hit[hit].index
             values = raw.loc[rows, rule.column].astype("string").fillna("<missing>")
