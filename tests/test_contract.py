@@ -96,6 +96,13 @@ def test_pii_columns_never_reach_the_canonical_table():
     assert not {"email", "name"} & set(kept.columns)
 
 
+def test_pii_columns_are_recognised_whatever_their_case_and_spacing():
+    frame = _customers(**{"Email": ["al.smith@example.com"] * 3, " phone ": ["+33 6 12"] * 3,
+                          "NAME": ["Al"] * 3})
+    kept, _ = ingest_table("customers", frame, TableSpec("c.csv"), CFG)
+    assert sorted(kept.columns) == ["customer_id", "signup_date"]
+
+
 def test_canonical_schema_types():
     kept, _ = ingest_table("transactions", pd.DataFrame(
         {"customer_id": ["a"], "ts": ["2024-02-01T10:00:00"], "amount": ["1.5"]}),

@@ -46,3 +46,8 @@ def test_frame_text_holds_names_and_text_values_not_floats():
     assert "Kato Mira" in text and "who" in text and "x" in text.splitlines()
     assert "0.25" not in text
     assert scan({"f": text}, pii_needles([CUSTOMERS], PII)) == [Hit("f", "name", "kato mira")]
+
+
+def test_needles_come_from_pii_columns_whatever_their_case_and_spacing():
+    frame = pd.DataFrame({"E-Mail": ["x"], "Email ": ["Al.Smith@example.com"]})
+    assert pii_needles([frame], ["email"]) == {"Email ": {"al.smith@example.com"}}

@@ -16,6 +16,7 @@ import pandas as pd
 
 from churnml import contract
 from churnml.errors import ContractError
+from churnml.privacy import pii_columns_of
 from churnml.sources import parsing
 from churnml.sources.parsing import TableSpec
 
@@ -100,7 +101,8 @@ def ingest_table(table: str, raw: pd.DataFrame, spec: TableSpec, cfg: dict[str, 
     raw = raw.reset_index(drop=True)
     source_rows = (pd.to_numeric(raw[SOURCE_ROW], errors="coerce").fillna(-1).astype("int64")
                    if SOURCE_ROW in raw else pd.Series(raw.index + 1, index=raw.index))
-    raw = raw.drop(columns=[c for c in [*cfg["pii_columns"], SOURCE_ROW] if c in raw.columns])
+    raw = raw.drop(columns=[*pii_columns_of(raw, cfg["pii_columns"]),
+                            *([SOURCE_ROW] if SOURCE_ROW in raw.columns else [])])
     contract.check_columns(table, raw, spec.file, mode)
     typed, bad_local = normalise_types(raw, spec)
     event_types = (*contract.EVENT_TYPES, *(cfg.get("extra_event_types") or ()))

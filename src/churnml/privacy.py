@@ -29,6 +29,13 @@ class Hit:
     value: str
 
 
+def pii_columns_of(frame: pd.DataFrame, pii_columns: Iterable[str]) -> list[str]:
+    """The columns of ``frame`` named in ``pii_columns``, compared without case or
+    surrounding spaces (an export's ``Email`` or `` phone`` is still personal data)."""
+    wanted = {str(name).strip().casefold() for name in pii_columns}
+    return [c for c in frame.columns if str(c).strip().casefold() in wanted]
+
+
 def pii_needles(tables: Iterable[pd.DataFrame], pii_columns: Iterable[str],
                 min_chars: int = MIN_NEEDLE_CHARS) -> dict[str, set[str]]:
     """Distinct PII values of the input, lowercased, by column.
@@ -38,21 +45,21 @@ def pii_needles(tables: Iterable[pd.DataFrame], pii_columns: Iterable[str],
     tables
         Raw input tables; any of them may hold some of ``pii_columns``.
     pii_columns
-        Column names holding personal data (``ingest.pii_columns``). A column whose
-        name contains ``phone`` is also searched as its digits alone.
+        Column names holding personal data (``ingest.pii_columns``; matched as in
+        :func:`pii_columns_of`). A column whose name contains ``phone`` is also
+        searched as its digits alone.
     min_chars
         Values shorter than this are skipped.
     """
-    columns = set(pii_columns)
     needles: dict[str, set[str]] = {}
     for frame in tables:
-        for column in columns & set(frame.columns):
+        for column in pii_columns_of(frame, pii_columns):
             values = frame[column].dropna()
             if pd.api.types.is_float_dtype(values) and (values == values.round()).all():
                 values = values.astype("Int64")  # a numeric phone with a gap reads as float
             values = values.astype("string").str.strip().str.lower()
             found = {v for v in values.unique() if len(v) >= min_chars}
-            if "phone" in column.lower():
+            if "phone" in str(column).lower():
                 digits = {NON_DIGITS.sub("", v) for v in found}
                 found |= {d for d in digits if len(d) >= MIN_PHONE_DIGITS}
             needles.setdefault(column, set()).update(found)
