@@ -79,6 +79,28 @@ def test_negative_amount_is_fine_for_a_return_only():
     assert quarantine["rule"].tolist() == ["negative_amount_not_return"]
 
 
+def test_a_negative_discount_is_set_aside():
+    # a discount is the amount taken off the price; stored negative it would make the
+    # discount-dependence features negative and inflate an offer's margin
+    tx = pd.DataFrame({"customer_id": ["a"] * 3, "ts": ["2024-02-01"] * 3,
+                       "amount": ["5", "5", "-5"], "discount": ["0.5", "-0.5", None],
+                       "is_return": ["false", "false", "true"]})
+    kept, quarantine = ingest_table("transactions", tx, TableSpec("t.csv"), CFG)
+    assert kept["discount"].tolist()[0] == 0.5 and pd.isna(kept["discount"].tolist()[1])
+    assert quarantine[["rule", "column", "value"]].values.tolist() == [
+        ["negative_discount", "discount", "-0.5"]]
+
+
+def test_an_incident_that_ends_before_it_starts_is_set_aside():
+    incidents = pd.DataFrame({"incident_id": ["i1", "i2", "i3"],
+                              "start": ["2024-02-01", "2024-02-01", "2024-02-01"],
+                              "end": ["2024-02-03", "2024-01-20", None]})
+    kept, quarantine = ingest_table("incidents", incidents, TableSpec("i.csv"), CFG)
+    assert kept["incident_id"].tolist() == ["i1", "i3"]
+    assert quarantine[["rule", "column", "value"]].values.tolist() == [
+        ["end_before_start", "end", "2024-01-20"]]
+
+
 def test_referential_rules_catch_unknown_customers_and_events_before_signup():
     raw = {"customers": _customers(),
            "transactions": pd.DataFrame({"customer_id": ["a", "zz", "b"],

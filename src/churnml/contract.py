@@ -144,6 +144,10 @@ def row_rules(table: str, raw: pd.DataFrame, typed: pd.DataFrame,
                   for c in typed.columns if pd.api.types.is_datetime64_dtype(typed[c])]
     if table == "transactions":
         rules.append(RowRule("negative_amount_not_return", "amount", _negative_not_return))
+        if "discount" in typed.columns:  # the amount taken off the price, never below 0
+            rules.append(RowRule("negative_discount", "discount", lambda d: d["discount"] < 0))
+    if table == "incidents" and "end" in typed.columns:
+        rules.append(RowRule("end_before_start", "end", lambda d: d["end"] < d["start"]))
     if table == "events":
         allowed = set(event_types)
         rules.append(RowRule("unknown_event_type", "event_type",
