@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from churnml.offers import (
@@ -210,3 +210,40 @@ def test_customers_that_tie_are_settled_by_id_not_by_row_order(method):
         picks.append(dict(zip(chosen["customer_id"], chosen["offer_id"], strict=True)))
     assert picks[0] == picks[1] == picks[2]
     assert (pd.Series(picks[0]) != NONE).sum() > 0
+
+
+def test_greedy_keeps_to_the_budget_with_collinear_options():
+    # net 2.03 at cost 4 and 2.5375 at cost 5: one line through the origin, so in
+    # floating point the upgrade 4 -> 5 can rank ahead of the first step 0 -> 4.
+    catalogue = load_catalogue({"catalogue": {"double_points": {"cost": 4.0},
+                                              "discount": {"cost": 5.0}}})
+    scored = pd.DataFrame({"customer_id": ["c1"], "status": ["active"],
+                           "p_attrition": [0.5], "value": [301.5]})
+    uplift = pd.DataFrame({"customer_id": ["c1"] * 2, "offer_id": ["double_points", "discount"],
+                           "uplift": [0.02, 0.025]})
+    for method in ("greedy", "exact"):
+        chosen = choose_offers(scored, uplift, catalogue, 4.0, 0.0, 0,
+                               solver=Solver(method=method))
+        assert chosen["offer_id"].tolist() == ["double_points"]
+        assert chosen["offer_cost"].sum() <= 4.0
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cost=st.lists(st.integers(1, 40).map(lambda c: c / 4), min_size=2, max_size=4),
+       value=st.lists(st.integers(20, 2000).map(lambda v: v / 2), min_size=1, max_size=6),
+       slope=st.integers(1, 10).map(lambda s: s / 1000), noise=st.booleans(),
+       budget=st.integers(0, 160).map(lambda b: b / 4), seed=st.integers(0, 10_000))
+@example(cost=[4.0, 5.0], value=[301.5], slope=0.005, noise=False, budget=4.0, seed=0)
+def test_greedy_spend_never_exceeds_the_budget(cost, value, slope, noise, budget, seed):
+    # uplift proportional to cost makes every customer's options collinear (the case
+    # where rounding reorders the hull's steps); ``noise`` mixes in general positions.
+    # Values, slopes and budgets on a grid, as in real catalogues and price lists: that
+    # is where exact ties between steps (and so rounding reorders) happen.
+    rng = np.random.default_rng(seed)
+    cost, value = np.array(cost), np.array(value)
+    uplift = slope * cost[None, :] * (1 + (rng.normal(0, 0.1, (len(value), len(cost)))
+                                           if noise else 0.0))
+    net = uplift * value[:, None] - cost[None, :]
+    usable = (net > 0) & (rng.random(net.shape) < 0.9)
+    chosen = greedy_choice(net, cost, usable, budget)
+    assert cost[chosen[chosen >= 0]].sum() <= budget + 1e-9

@@ -78,6 +78,35 @@ def _hull_steps(net: np.ndarray, cost: np.ndarray, usable: np.ndarray) -> list[n
     return [at, *steps]
 
 
+def _chain_ratios(steps: list[np.ndarray], n: int) -> np.ndarray:
+    """Value per cost of each step in ``steps`` order, never rising along a customer's chain.
+
+    On the hull the ratios fall step by step, but recomputed in floating point a
+    collinear later step can come out a hair above an earlier one; the running minimum
+    restores the order, and ties fall back on the step number.
+
+    Parameters
+    ----------
+    steps
+        Per step number, the ``(row, offer, dc, dv)`` rows from :func:`_hull_steps`.
+    n
+        Number of customers.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``dv / dc`` per step, capped by the customer's earlier steps.
+    """
+    running = np.full(n, np.inf)
+    out = []
+    for s in steps:
+        rows = s[:, 0].astype(np.intp)
+        ratio = np.minimum(s[:, 3] / s[:, 2], running[rows])
+        running[rows] = ratio
+        out.append(ratio)
+    return np.concatenate(out)
+
+
 def greedy_choice(net: np.ndarray, cost: np.ndarray, usable: np.ndarray, budget: float,
                   caps: np.ndarray | None = None) -> np.ndarray:
     """Greedy multiple-choice knapsack by value per cost.
@@ -113,24 +142,24 @@ def greedy_choice(net: np.ndarray, cost: np.ndarray, usable: np.ndarray, budget:
     if not steps:
         return chosen
     table = np.vstack([np.column_stack([s, np.full(len(s), i)]) for i, s in enumerate(steps)])
-    eff = table[:, 3] / table[:, 2]
-    order = np.lexsort((table[:, 0], table[:, 4], -eff))
+    order = np.lexsort((table[:, 0], table[:, 4], -_chain_ratios(steps, len(net))))
     left, blocked = float(budget), np.zeros(len(net), dtype=bool)
     spent_on = np.where(chosen >= 0, cost[np.maximum(chosen, 0)], 0.0)
     cheapest_after = suffix_min(table[order, 2])
-    for i, (row, offer, dc, _dv, _step) in enumerate(_chunked_rows(table[order])):
+    for i, (row, offer, _dc, _dv, _step) in enumerate(_chunked_rows(table[order])):
         if cheapest_after[i] > left + 1e-9:  # nothing left fits: the rest only blocks
             break
         row, offer = int(row), int(offer)
         if blocked[row]:
             continue
-        if dc > left + 1e-9 or count[offer] >= caps[offer]:
+        extra = cost[offer] - spent_on[row]  # what the move costs, from where it stands
+        if extra > left + 1e-9 or count[offer] >= caps[offer]:
             blocked[row] = True
             continue
         if chosen[row] >= 0:
             count[chosen[row]] -= 1
         chosen[row], count[offer] = offer, count[offer] + 1
-        left -= cost[offer] - spent_on[row]
+        left -= extra
         spent_on[row] = cost[offer]
     return _fill(chosen, net, cost, usable, left, count, caps)
 
