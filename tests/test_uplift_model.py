@@ -181,3 +181,31 @@ def test_training_frame_drops_incomplete_horizons_and_splits_by_campaign():
     assert frame["outcome"].tolist() == [1, 0, 0]
     assert uplift_feature_columns(frame) == ["f"]
     assert assign_roles(frame["send_date"], 0).tolist() == ["train"] * 3
+
+
+@pytest.mark.parametrize("id_dtype", ["str", object])
+def test_header_only_campaigns_give_an_empty_training_frame(id_dtype):
+    # a header-only campaigns.csv comes out of ingest as zero rows of string ids: the
+    # id columns used to disagree in dtype (object vs str) and the merge failed
+    campaigns = pd.DataFrame({"customer_id": pd.Series([], dtype=id_dtype),
+                              "ts": pd.Series([], dtype="datetime64[us]"),
+                              "offer_id": pd.Series([], dtype=id_dtype)})
+    tx = pd.DataFrame({"customer_id": ["A"], "ts": pd.to_datetime(["2024-01-20"]),
+                       "amount": [3.0]})
+    cfg = {"max_feature_staleness_days": 7, "validation_campaigns": 1}
+    frame = uplift_training_frame(campaigns, tx, _snapshots(["2024-01-01"]),
+                                  pd.Timestamp("2024-06-15"), 60, cfg)
+    assert frame.empty
+    assert {"customer_id", "send_date", "treatment", "outcome", "role"} <= set(frame.columns)
+    assert uplift_feature_columns(frame) == ["f"]
+
+
+def test_ids_match_whatever_their_dtype_in_each_table():
+    campaigns = pd.DataFrame({"customer_id": pd.Series(["A"], dtype=object),
+                              "ts": pd.to_datetime(["2024-01-02"]), "offer_id": ["a"]})
+    tx = pd.DataFrame({"customer_id": pd.Series(["A"], dtype="str"),
+                       "ts": pd.to_datetime(["2024-01-20"]), "amount": [3.0]})
+    snaps = _snapshots(["2024-01-01"]).astype({"customer_id": object})
+    cfg = {"max_feature_staleness_days": 7, "validation_campaigns": 0}
+    frame = uplift_training_frame(campaigns, tx, snaps, pd.Timestamp("2024-06-15"), 60, cfg)
+    assert frame["outcome"].tolist() == [1] and frame["customer_id"].tolist() == ["A"]

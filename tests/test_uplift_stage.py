@@ -77,3 +77,14 @@ def test_without_history_the_stage_leaves_an_empty_model(tmp_path, mode):
     assert "skipped" in result
     assert train_uplift.load_model(tmp_path / "models") is None
     assert train_uplift.load_lines(tmp_path / "models")["priors"] == {}
+
+
+def test_a_header_only_campaigns_table_leaves_an_empty_model(tmp_path):
+    interim, features, _snaps = _world(tmp_path, n=20)
+    empty = pd.DataFrame({"customer_id": pd.Series([], dtype="str"),
+                          "ts": pd.Series([], dtype="datetime64[us]"),
+                          "offer_id": pd.Series([], dtype="str")})
+    io.write_parquet(empty, interim / "campaigns.parquet")
+    result = train_uplift.run(interim, features, tmp_path / "models", _params())
+    assert "skipped" in result
+    assert train_uplift.load_model(tmp_path / "models") is None

@@ -21,6 +21,17 @@ from churnml.features import FEATURE_KEY
 log = logging.getLogger(__name__)
 ComputeFeatures = Callable[[list[pd.Timestamp]], pd.DataFrame]
 RECORD_COLUMNS = ["customer_id", "send_date", "treatment"]
+ID_DTYPE = "str"  # customer ids in every frame joined here, so the merge keys agree
+
+
+def _ids(ids: pd.Series) -> pd.api.extensions.ExtensionArray:
+    """``ids`` as strings of one dtype, positionally (no index), however many rows.
+
+    Going through ``to_numpy()`` instead gives an object array that pandas re-infers as
+    ``str`` when it holds strings but leaves ``object`` when it is empty, and a merge
+    refuses ``object`` against ``str`` keys (a header-only campaigns table).
+    """
+    return ids.astype(ID_DTYPE).array
 
 
 def campaign_records(campaigns: pd.DataFrame) -> pd.DataFrame:
@@ -34,9 +45,9 @@ def campaign_records(campaigns: pd.DataFrame) -> pd.DataFrame:
         The canonical ``campaigns`` table: ``customer_id, ts, offer_id``.
     """
     sent = pd.to_datetime(campaigns["ts"])
-    out = pd.DataFrame({"customer_id": campaigns["customer_id"].astype(str).to_numpy(),
+    out = pd.DataFrame({"customer_id": _ids(campaigns["customer_id"]),
                         "send_date": sent.dt.normalize().astype("datetime64[us]").to_numpy(),
-                        "treatment": campaigns["offer_id"].astype(str).to_numpy(),
+                        "treatment": _ids(campaigns["offer_id"]),
                         "_sent": sent.to_numpy()})
     out = out.sort_values(["customer_id", "_sent", "treatment"], kind="stable")
     out = out.drop_duplicates(["customer_id", "send_date"], keep="first").drop(columns="_sent")
@@ -58,10 +69,11 @@ def campaign_outcomes(records: pd.DataFrame, transactions: pd.DataFrame, horizon
     bought = tx["amount"].to_numpy(float) > 0
     if "is_return" in tx:
         bought &= ~tx["is_return"].astype("boolean").fillna(False).to_numpy(bool)
-    buys = pd.DataFrame({"customer_id": tx.loc[bought, "customer_id"].astype(str).to_numpy(),
+    buys = pd.DataFrame({"customer_id": _ids(tx.loc[bought, "customer_id"]),
                          "ts": pd.to_datetime(tx.loc[bought, "ts"]).astype("datetime64[us]")
                          .to_numpy()})
     keyed = records[["customer_id", "send_date"]].reset_index(names="_row")
+    keyed["customer_id"] = _ids(keyed["customer_id"])
     hits = keyed.merge(buys, on="customer_id", how="inner")
     start = hits["send_date"] + pd.Timedelta(days=int(start_days))
     end = hits["send_date"] + pd.Timedelta(days=int(horizon_days))
@@ -84,10 +96,11 @@ def features_at_send(records: pd.DataFrame, features: pd.DataFrame, max_stalenes
     features
         ``customer_id, as_of`` and feature columns (snapshots).
     """
-    snaps = features.assign(customer_id=features["customer_id"].astype(str)).sort_values("as_of")
+    snaps = features.assign(customer_id=_ids(features["customer_id"])).sort_values("as_of")
     snaps = snaps.rename(columns={"as_of": "snapshot"})
     snaps["snapshot"] = snaps["snapshot"].astype("datetime64[us]")
-    left = records.sort_values("send_date", kind="stable")
+    left = records.assign(customer_id=_ids(records["customer_id"]))
+    left = left.sort_values("send_date", kind="stable")
     joined = pd.merge_asof(left, snaps, left_on="send_date", right_on="snapshot",
                            by="customer_id", direction="backward")
     stale = joined["snapshot"].isna() | (
@@ -101,7 +114,7 @@ def features_at_send(records: pd.DataFrame, features: pd.DataFrame, max_stalenes
                     int(stale.sum()), max_staleness_days)
         return fresh.reset_index(drop=True)
     extra = compute([pd.Timestamp(d) for d in days]).rename(columns={"as_of": "send_date"})
-    extra = extra.assign(customer_id=extra["customer_id"].astype(str),
+    extra = extra.assign(customer_id=_ids(extra["customer_id"]),
                          send_date=extra["send_date"].astype("datetime64[us]"))
     computed = joined.loc[stale, list(records.columns)].merge(
         extra, on=["customer_id", "send_date"], how="inner")
