@@ -170,3 +170,40 @@ def test_coded_text_tests_and_looks_up_like_pandas_per_row(values, allowed, miss
         found = default if v is None else table.get(v, default)
         return default if np.isnan(found) else found
     np.testing.assert_array_equal(coded.lookup(table), np.array([one(v) for v in values], float))
+
+
+@pytest.mark.parametrize(("spec", "match"), [
+    ({"cost": 5, "min_vaule": 1500}, r"offers\.catalogue\.o\.min_vaule.*unknown key.*min_value"),
+    ({"cost": 5, "rungs": "client"}, r"offers\.catalogue\.o\.rungs.*list.*'client'"),
+    ({"cost": 5, "rungs": "toxic"}, r"offers\.catalogue\.o\.rungs.*list"),
+    ({"cost": 5, "rungs": ["clent"]}, r"offers\.catalogue\.o\.rungs.*'clent'.*advocate"),
+    ({"cost": 5, "statuses": ["activ"]}, r"offers\.catalogue\.o\.statuses.*'activ'.*lapsed"),
+    ({"cost": 5, "stages": ["retension"]}, r"offers\.catalogue\.o\.stages.*'retension'"),
+    ({"cost": 5, "causes": "lured"}, r"offers\.catalogue\.o\.causes.*list"),
+    ({"cost": 5, "prior": {"retrun": 0.1}}, r"offers\.catalogue\.o\.prior\.retrun.*rescue"),
+    ({"cost": "five"}, r"offers\.catalogue\.o\.cost.*number.*'five'"),
+    ({"cost": 5, "min_value": "high"}, r"offers\.catalogue\.o\.min_value.*number.*'high'"),
+    ({"cost": 5, "shared_cause": "no"}, r"offers\.catalogue\.o\.shared_cause.*true or false"),
+    ({"channel": "email"}, r"offers\.catalogue\.o\.cost"),
+    ("cheap", r"offers\.catalogue\.o.*mapping"),
+])
+def test_a_malformed_catalogue_entry_is_a_config_error_naming_the_key(spec, match):
+    # a typo'd key used to be ignored, a string where a list belongs split into letters
+    # ('client' -> c, l, i, ...) and an unknown rung, status or stage pass silently
+    with pytest.raises(ConfigError, match=match):
+        load_catalogue({"catalogue": {"o": spec}, "never_costed_rungs": ["toxic"]})
+
+
+def test_a_costed_offer_listing_toxic_is_refused_even_as_a_single_name():
+    with pytest.raises(ConfigError, match="never get an offer with a cost"):
+        load_catalogue({"catalogue": {"o": {"cost": 5, "rungs": ["toxic"]}},
+                        "never_costed_rungs": ["toxic"]})
+
+
+def test_every_documented_key_is_accepted():
+    spec = {"cost": 5, "channel": "email", "statuses": ["active"], "rungs": ["client"],
+            "stages": ["retention"], "causes": ["lured"], "shared_cause": False,
+            "min_value": 10, "cap": 3, "holdout_share": 0.2,
+            "prior": {"rescue": 0.1, "protect": {"default": 0.01}, "return": {"lured": 0.2}}}
+    offer = load_catalogue({"catalogue": {"o": spec}}).offers[0]
+    assert offer.rungs == ("client",) and offer.min_value == 10.0

@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 
 from churnml.errors import ConfigError
+from churnml.offers.catalogue_spec import DEFAULT, by_cause, check_entry, flag, names, number
 
 NONE = "none"
 LAPSED = "lapsed"
-DEFAULT = "default"
 LIKELY_CAUSE = "likely_cause"
 FILTERS = {"statuses": "status", "rungs": "ladder_rung", "stages": "lifecycle_stage"}
 SHARED_CAUSE_COLUMNS = ("shared_cause_flag", "shared_cause_outreach")
@@ -65,31 +65,23 @@ class Catalogue:
         return np.array([o.cost for o in self.offers], dtype=float)
 
 
-def _names(value: Any) -> tuple[str, ...] | None:
-    return None if value is None else tuple(str(v) for v in value)
-
-
-def _by_cause(value: Any) -> dict[str, float]:
-    """A prior given as one number (``{"default": x}``) or as a mapping by cause."""
-    if isinstance(value, Mapping):
-        return {str(k): float(v) for k, v in value.items()}
-    return {DEFAULT: float(value)}
-
-
-def _offer(offer_id: str, spec: Mapping[str, Any]) -> Offer:
+def _offer(offer_id: str, spec: Any) -> Offer:
     if offer_id == NONE:
         raise ConfigError(f"offers.catalogue: '{NONE}' is reserved for 'no offer'")
-    if float(spec.get("cost", -1)) < 0:
-        raise ConfigError(f"offers.catalogue.{offer_id}: give a cost >= 0")
+    spec = check_entry(offer_id, spec)
     prior = spec.get("prior") or {}
-    return Offer(offer_id=offer_id, cost=float(spec["cost"]), channel=str(spec.get("channel", "")),
-                 statuses=_names(spec.get("statuses")), rungs=_names(spec.get("rungs")),
-                 stages=_names(spec.get("stages")), causes=_names(spec.get("causes")),
-                 shared_cause=bool(spec.get("shared_cause", False)),
-                 min_value=None if spec.get("min_value") is None else float(spec["min_value"]),
-                 prior_rescue=_by_cause(prior.get("rescue", 0.0)),
-                 prior_protect=_by_cause(prior.get("protect", 0.0)),
-                 prior_return=_by_cause(prior.get("return") or {}))
+    return Offer(offer_id=offer_id, cost=number(offer_id, "cost", spec["cost"], minimum=0.0),
+                 channel=str(spec.get("channel", "")),
+                 statuses=names(offer_id, "statuses", spec.get("statuses")),
+                 rungs=names(offer_id, "rungs", spec.get("rungs")),
+                 stages=names(offer_id, "stages", spec.get("stages")),
+                 causes=names(offer_id, "causes", spec.get("causes")),
+                 shared_cause=flag(offer_id, "shared_cause", spec.get("shared_cause", False)),
+                 min_value=None if spec.get("min_value") is None
+                 else number(offer_id, "min_value", spec["min_value"]),
+                 prior_rescue=by_cause(offer_id, "rescue", prior.get("rescue", 0.0)),
+                 prior_protect=by_cause(offer_id, "protect", prior.get("protect", 0.0)),
+                 prior_return=by_cause(offer_id, "return", prior.get("return") or {}))
 
 
 def load_catalogue(offers_cfg: Mapping[str, Any]) -> Catalogue:
@@ -98,7 +90,10 @@ def load_catalogue(offers_cfg: Mapping[str, Any]) -> Catalogue:
     Raises
     ------
     ConfigError
-        An offer with a cost lists a never-costed rung, or an entry is malformed.
+        An offer with a cost lists a never-costed rung, or an entry is malformed
+        (unknown key, a list that is not a list or names an unknown rung, status or
+        stage, a cost that is not a number >= 0; see
+        :mod:`churnml.offers.catalogue_spec`).
     """
     banned = tuple(str(r) for r in offers_cfg.get("never_costed_rungs") or ())
     offers = tuple(_offer(str(k), v) for k, v in (offers_cfg.get("catalogue") or {}).items())
