@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from churnml.errors import ContractError
 from churnml.offers import (
     NONE,
     Solver,
@@ -247,3 +248,13 @@ def test_greedy_spend_never_exceeds_the_budget(cost, value, slope, noise, budget
     usable = (net > 0) & (rng.random(net.shape) < 0.9)
     chosen = greedy_choice(net, cost, usable, budget)
     assert cost[chosen[chosen >= 0]].sum() <= budget + 1e-9
+
+
+@pytest.mark.parametrize("with_uplift", [False, True])
+def test_a_customer_listed_twice_is_refused_naming_the_ids(with_uplift):
+    # with priors only c1 got two offers; with predicted uplift the lookup by id failed
+    # with pandas' InvalidIndexError
+    scored = scored_frame(4).assign(customer_id=["c1", "c2", "c1", "c3"])
+    uplift = uplift_frame(scored.drop_duplicates("customer_id"), CATALOGUE.ids)
+    with pytest.raises(ContractError, match=r"customer_id.*one row per customer.*'c1'"):
+        choose_offers(scored, uplift if with_uplift else None, CATALOGUE, 1000.0, 0.0, 0)

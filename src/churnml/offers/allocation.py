@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from churnml.errors import ContractError
 from churnml.offers.catalogue import NONE, Catalogue, eligibility, load_catalogue, prior_matrix
 from churnml.offers.knapsack import NO_OFFER, exact_choice, greedy_choice
 
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 METHODS = ("auto", "greedy", "exact")
 OUTPUT_COLUMNS = ["customer_id", "offer_id", "expected_net_value", "holdout", "offer_cost",
                   "offer_uplift"]
+EXAMPLES = 5  # repeated ids quoted in the error
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,8 @@ def choose_offers(scored: pd.DataFrame, uplift: pd.DataFrame | None, catalogue: 
     Parameters
     ----------
     scored
-        One row per customer: ``customer_id, status, p_attrition, value,
+        One row per customer (a repeated ``customer_id`` is a
+        :class:`~churnml.errors.ContractError`): ``customer_id, status, p_attrition, value,
         ladder_rung, lifecycle_stage, churn_cause`` and optionally
         ``shared_cause_flag`` (see :func:`~churnml.offers.catalogue.eligibility`).
     uplift
@@ -146,6 +149,7 @@ def choose_offers(scored: pd.DataFrame, uplift: pd.DataFrame | None, catalogue: 
         for none), ``holdout``, ``offer_cost`` and ``offer_uplift``, in ``scored`` order.
     """
     solver = solver or Solver()
+    _one_row_per_customer(scored)
     # Solved in customer_id order, so customers that tie (equal value per cost, one
     # place left under a cap or the budget) are settled by id, not by row position.
     by_id = np.argsort(scored["customer_id"].astype(str).to_numpy(), kind="stable")
@@ -159,6 +163,24 @@ def choose_offers(scored: pd.DataFrame, uplift: pd.DataFrame | None, catalogue: 
     chosen = solve(net, costs, usable, float(budget), cap_array, solver)
     out = _frame(ranked, chosen, net, effect, catalogue, holdout_share, seed)
     return out.iloc[np.argsort(by_id)].reset_index(drop=True)  # back in ``scored`` order
+
+
+def _one_row_per_customer(scored: pd.DataFrame) -> None:
+    """Refuse a scored list that repeats a customer id (compared as text, as the uplift
+    table is joined): the customer would get two offers, or the uplift lookup fails.
+
+    Raises
+    ------
+    ContractError
+        Naming ``customer_id``, the rule and up to :data:`EXAMPLES` repeated ids.
+    """
+    ids = scored["customer_id"].astype(str)
+    repeated = ids[ids.duplicated()].unique()
+    if len(repeated):
+        raise ContractError(
+            "scored customers", "customer_id",
+            f"one row per customer expected, {len(repeated)} ids repeat (deduplicate the "
+            "scored list before choosing offers)", sorted(repeated)[:EXAMPLES])
 
 
 def _frame(scored: pd.DataFrame, chosen: np.ndarray, net: np.ndarray, uplift: np.ndarray,
