@@ -98,7 +98,11 @@ def log_quarantine(result: IngestResult) -> None:
 
 
 def _remove_stale(out_dir: Path, produced: dict[str, pd.DataFrame]) -> None:
-    """Drop canonical tables a previous run left in ``out_dir`` that this run does not write."""
+    """Drop canonical tables a previous run left in ``out_dir`` that this run does not write.
+
+    Called after :func:`_start_writing` has withdrawn the manifest, so a run killed here
+    leaves no manifest naming a table that is gone.
+    """
     for name in set(contract.TABLES) - set(produced):
         (out_dir / f"{name}.parquet").unlink(missing_ok=True)
 
@@ -136,8 +140,8 @@ def run(raw_dir: Path, out_dir: Path, params: dict[str, Any]) -> dict[str, Any]:
     """
     cfg, mode = params["ingest"], params["data"]["mode"]
     result = check(raw_dir, cfg, mode)
+    _start_writing(out_dir)  # the manifest goes first: it must never list a deleted table
     _remove_stale(out_dir, result.tables)
-    _start_writing(out_dir)
     written = [io.write_parquet(frame, out_dir / f"{name}.parquet")
                for name, frame in result.tables.items()]
     written.append(io.write_parquet(result.quarantine, out_dir / "quarantine.parquet"))
