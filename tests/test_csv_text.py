@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -77,3 +79,29 @@ def test_quote_minimal_same_for_whole_sliced_and_plain_string_arrays(cells, star
     expected = [csv_module(c) for c in cells]
     assert quote_minimal(whole).to_pylist() == expected
     assert quote_minimal(sliced).to_pylist() == expected[min(start, len(cells) - 1):]
+
+
+MIXED = st.one_of(st.none(), st.booleans(), st.integers(-2, 2), st.sampled_from([-0.0, 0.0]),
+                  st.floats(-2, 2),
+                  st.sampled_from([1.0, 2.0, -1.0, float("nan")]), TRICKY)
+
+
+def test_an_object_column_mixing_true_1_and_1_0_is_written_cell_by_cell():
+    # True == 1 == 1.0 and 0.0 == -0.0, so grouping equal values before formatting wrote
+    # the first one's text for all of them ("x,1,1" for ["x", 1, 1.0]); a lone "\r" in
+    # such a column made the csv module's reader fail
+    for cells in (["x", 1, 1.0], ["x", 1.0, 1], [0, False, "x"], [True, 1, 1.0, None],
+                  [0.0, -0.0, "x"], [1, True], [2.5, "2.5", None, np.nan], ["a\rb", 1],
+                  [Decimal("1.0"), Decimal("1")],
+                  [dt.datetime(2024, 1, 1, 12, tzinfo=dt.timezone(dt.timedelta(hours=1))),
+                   dt.datetime(2024, 1, 1, 11, tzinfo=dt.UTC)]):
+        frame = pd.DataFrame({"k": range(len(cells)), "a": pd.Series(cells, dtype=object)})
+        _same(frame)
+        _same(frame[["a"]])
+
+
+@settings(max_examples=80, deadline=None)
+@given(cells=st.lists(MIXED, min_size=1, max_size=10))
+def test_csv_bytes_equal_to_csv_for_mixed_object_columns(cells):
+    frame = pd.DataFrame({"a": pd.Series(cells, dtype=object), "b": range(len(cells))})
+    _same(frame)

@@ -24,6 +24,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 NEEDS_QUOTES = r'[,"\n]'  # what Python 3.11's csv module quotes with lineterminator "\n"
+# Object-column kinds (pandas.api.types.infer_dtype) whose equal values print alike
+ALIKE_WHEN_EQUAL = frozenset({"string", "bytes", "boolean", "integer", "date", "empty"})
 
 
 def _text(value: str) -> pa.Scalar:
@@ -67,12 +69,37 @@ def _is_text(values: pd.Series) -> bool:
         values, skipna=True) in ("string", "empty")
 
 
+def _distinct(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """Codes per cell and one value per code, grouping only cells ``to_csv`` writes alike.
+
+    Equal is not enough in an object column: ``True == 1 == 1.0``, ``0.0 == -0.0`` and
+    two aware datetimes at the same instant are equal but written ``True``, ``1``,
+    ``1.0``, ``-0.0`` and with their own offsets. Unless every cell is of one kind where
+    equal values print alike (:data:`ALIKE_WHEN_EQUAL`), cells are grouped by type and
+    ``repr`` instead (one Python call per cell, as ``to_csv`` makes anyway).
+    """
+    if values.dtype != object or pd.api.types.infer_dtype(values, skipna=True) in ALIKE_WHEN_EQUAL:
+        codes, distinct = pd.factorize(values, use_na_sentinel=False)
+        return codes, pd.Series(distinct)
+    cells = values.to_numpy()
+    codes, _ = pd.factorize(np.array([f"{type(v).__qualname__}:{v!r}" for v in cells],
+                                     dtype=object))
+    _, first = np.unique(codes, return_index=True)
+    return codes, pd.Series(cells[first], dtype=object)
+
+
 def _by_pandas(values: pd.Series, float_format: str) -> pa.Array:
-    """Cells as pandas formats them, computed once per distinct value."""
-    codes, distinct = pd.factorize(values, use_na_sentinel=False)
+    """Cells as pandas formats them, computed once per distinct value.
+
+    The distinct values are written with every cell quoted, so the ``csv`` module reads
+    back any text (a lone ``\\r`` is left unquoted by ``QUOTE_MINIMAL`` and then refused
+    by the reader); :func:`quote_minimal` quotes the cells again afterwards.
+    """
+    codes, distinct = _distinct(values)
     text = pd.DataFrame({"x": distinct}).to_csv(index=False, header=False,
-                                                lineterminator="\n", float_format=float_format)
-    cells = np.array([row[0] if row else "" for row in csv.reader(io.StringIO(text))],
+                                                lineterminator="\n", float_format=float_format,
+                                                quoting=csv.QUOTE_ALL)
+    cells = np.array([row[0] if row else "" for row in csv.reader(io.StringIO(text, newline=""))],
                      dtype=object)
     return pa.array(cells[codes] if len(cells) else np.array([], dtype=object),
                     type=pa.large_string())
