@@ -81,6 +81,16 @@ def test_campaign_history_marks_holdouts_as_control(case):
     assert (history["ts"] == pd.Timestamp("2025-03-03")).all()
 
 
+def test_campaign_history_uses_the_configured_control_arm(case):
+    # offers.uplift.control names the arm the uplift models read as untreated; history
+    # written under another name would turn the holdouts into a treatment arm
+    _, _, chosen = case
+    history = to_campaign_history(chosen, pd.Timestamp("2025-03-03"), control="no_offer")
+    held = set(chosen.loc[chosen["holdout"], "customer_id"])
+    assert held and set(history.loc[history["offer_id"] == "no_offer", "customer_id"]) == held
+    assert "control" not in set(history["offer_id"])
+
+
 def test_ranked_policy_settles_equal_ranks_by_id_not_by_row_order():
     scored = scored_frame(40, 6)
     uplift = uplift_frame(scored, CATALOGUE.ids, 6)

@@ -135,10 +135,12 @@ def ranked_policy(scored: pd.DataFrame, uplift: pd.DataFrame | None, catalogue: 
         "offer_uplift": np.where(take, effect[rows, best] if ok.size else 0.0, 0.0)})
 
 
-def to_campaign_history(allocation: pd.DataFrame, sent_on: pd.Timestamp) -> pd.DataFrame:
+def to_campaign_history(allocation: pd.DataFrame, sent_on: pd.Timestamp,
+                        control: str = CONTROL) -> pd.DataFrame:
     """The run's offers as rows of the canonical ``campaigns`` table, to be appended to
-    the campaign history once sent: recipients get their offer, holdouts are the
-    ``control`` arm (cost 0); ``responded_ts`` and ``redeemed`` are filled by the CRM.
+    the campaign history once sent: recipients get their offer, holdouts the ``control``
+    arm (cost 0; pass ``offers.uplift.control``, the arm the uplift models read as
+    untreated); ``responded_ts`` and ``redeemed`` are filled by the CRM.
 
     Returns
     -------
@@ -151,7 +153,7 @@ def to_campaign_history(allocation: pd.DataFrame, sent_on: pd.Timestamp) -> pd.D
     return pd.DataFrame({
         "customer_id": rows["customer_id"].astype(str).to_numpy(),
         "ts": pd.Timestamp(sent_on).as_unit("us"),
-        "offer_id": pd.array(np.where(holdout, CONTROL, rows["offer_id"].to_numpy()),
+        "offer_id": pd.array(np.where(holdout, control, rows["offer_id"].to_numpy()),
                              dtype="str"),
         "responded_ts": pd.Series(pd.NaT, index=range(len(rows)), dtype="datetime64[us]"),
         "redeemed": False,
