@@ -85,3 +85,14 @@ def test_figures_render_to_png(tmp_path):
     for name, table in tables.items():
         path = io.write_figure(plots.FIGURES[name](table, name), tmp_path / f"{name}.png")
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_metric_direction_and_unknown_names():
+    from churnml.errors import ConfigError
+
+    assert evaluate.lower_is_better("brier") and evaluate.lower_is_better("ece")
+    assert not evaluate.lower_is_better("roc_auc")
+    assert not evaluate.lower_is_better("lift_10", [0.1, 0.2])
+    for bad in ("lift_30", "Brier", "roc_auc_lo", "n"):
+        with pytest.raises(ConfigError, match=r"evaluate\.promotion_metric"):
+            evaluate.lower_is_better(bad, [0.1, 0.2])

@@ -97,3 +97,24 @@ def test_retraining_the_same_model_logs_a_run_but_no_new_version(cfg, tmp_path):
     assert tags[tracking.VERSION_TAG] == first["version"]
     found = tracking.find_version(cfg, "t-attrition", io.sha256_file(path))
     assert found["version"] == first["version"] and found["run_id"] == first["run_id"]
+
+
+def test_lower_is_better_metrics_promote_only_a_smaller_value(cfg, tmp_path):
+    _, _, first = _log(cfg, tmp_path, 20)
+    tracking.promote_if_better(cfg, "t-attrition", first["version"], "brier", 0.10, 0.0)
+    _, _, second = _log(cfg, tmp_path, 5)
+    worse = tracking.promote_if_better(cfg, "t-attrition", second["version"], "brier", 0.30, 0.0)
+    assert not worse["promoted"] and "needs < -0.0" in worse["reason"]
+    _, version = tracking.load_registered("models:/t-attrition@champion", cfg)
+    assert version == f"t-attrition/{first['version']}"
+    better = tracking.promote_if_better(cfg, "t-attrition", second["version"], "ece", 0.02, 0.0)
+    assert better["promoted"]  # no champion ECE recorded yet: any value wins
+    assert tracking.promote_if_better(cfg, "t-attrition", first["version"], "ece", 0.019,
+                                      0.01)["promoted"] is False
+
+
+def test_an_unknown_promotion_metric_is_a_config_error(cfg):
+    from churnml.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"evaluate\.promotion_metric = 'accuracy'.*brier"):
+        tracking.promote_if_better(cfg, "t-attrition", "1", "accuracy", 0.9, 0.0)

@@ -8,6 +8,13 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score, roc_curve
 
+from churnml.errors import ConfigError
+
+# The point metrics of :func:`point_metrics`, by direction; ``lift_<pct>`` and
+# ``capture_<pct>`` (one per ``evaluate.top_fractions`` entry) are higher-is-better too.
+HIGHER_IS_BETTER = ("roc_auc", "pr_auc")
+LOWER_IS_BETTER = ("brier", "ece")
+
 
 def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
     """Weighted mean |observed rate - mean prediction| over equal-width probability bins."""
@@ -63,6 +70,45 @@ def point_metrics(y: np.ndarray, p: np.ndarray, bins: int,
         pct = round(100 * fraction)
         out[f"lift_{pct}"], out[f"capture_{pct}"] = top_share_metrics(y, p, fraction)
     return out
+
+
+def metric_names(top_fractions: Sequence[float]) -> list[str]:
+    """The point metrics :func:`point_metrics` reports for these top fractions."""
+    tops = [f"{kind}_{round(100 * fraction)}" for fraction in top_fractions
+            for kind in ("lift", "capture")]
+    return [*HIGHER_IS_BETTER, *LOWER_IS_BETTER, *tops]
+
+
+def lower_is_better(metric: str, top_fractions: Sequence[float] | None = None) -> bool:
+    """Whether a smaller value of ``metric`` (a name :func:`point_metrics` reports) is better.
+
+    Parameters
+    ----------
+    metric
+        The metric name, e.g. ``evaluate.promotion_metric``.
+    top_fractions
+        ``evaluate.top_fractions``; when given, ``lift_<pct>``/``capture_<pct>`` must
+        match one of them, else any percentage is accepted.
+
+    Raises
+    ------
+    ConfigError
+        ``metric`` is not one of the reported metrics.
+    """
+    if metric in LOWER_IS_BETTER:
+        return True
+    if metric in HIGHER_IS_BETTER:
+        return False
+    if top_fractions is not None:
+        known = metric in metric_names(top_fractions)
+    else:
+        head, _, pct = metric.partition("_")
+        known = head in ("lift", "capture") and pct.isdigit()
+    if not known:
+        allowed = metric_names(top_fractions if top_fractions is not None else (0.1, 0.2))
+        raise ConfigError(f"evaluate.promotion_metric = {metric!r} is not a reported test "
+                          f"metric; choose one of {allowed}")
+    return False
 
 
 def metrics_with_intervals(y: np.ndarray, p: np.ndarray, *, bins: int = 10,

@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from churnml.evaluate import lower_is_better
 from churnml.models.classifier import ChurnClassifier
 
 log = logging.getLogger(__name__)
@@ -183,8 +184,12 @@ def promote_if_better(cfg: dict[str, Any], name: str, version: str, metric: str,
                       min_improvement: float) -> dict[str, Any]:
     """Point the champion alias at ``version`` if it beats the current champion.
 
-    The decision and its reason are recorded as tags on the model version.
+    Beating means ``value`` above the champion's by more than ``min_improvement`` for
+    higher-is-better metrics (``roc_auc``, ...), below it by more than that for
+    ``brier`` and ``ece``. The decision and its reason are recorded as tags on the
+    model version. An unknown ``metric`` raises :class:`~churnml.errors.ConfigError`.
     """
+    lower = lower_is_better(metric)
     mlflow = _mlflow()
     _setup(cfg)
     client = mlflow.MlflowClient()
@@ -198,10 +203,12 @@ def promote_if_better(cfg: dict[str, Any], name: str, version: str, metric: str,
         if current is None or str(current.version) == str(version):
             promoted, reason = True, "no champion yet" if current is None else "already champion"
         else:
-            best = float(current.tags.get(f"test_{metric}", "-inf"))
-            promoted = value > best + min_improvement
+            best = float(current.tags.get(f"test_{metric}", "inf" if lower else "-inf"))
+            promoted = (value < best - min_improvement if lower
+                        else value > best + min_improvement)
+            need = f"< -{min_improvement}" if lower else f"> +{min_improvement}"
             reason = (f"test {metric} {value:.4f} vs champion v{current.version} {best:.4f}"
-                      f" (needs > +{min_improvement})")
+                      f" (needs {need})")
         if promoted:
             client.set_registered_model_alias(name, alias, version)
         client.set_model_version_tag(name, version, "promotion", ("promoted: " if promoted else

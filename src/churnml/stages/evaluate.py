@@ -95,8 +95,9 @@ def run(features_file: Path, labels_file: Path, models_dir: Path, reports_dir: P
     """
     from churnml import tracking
 
-    features, labels = io.read_parquet(features_file), io.read_parquet(labels_file)
     cfg, results, written = params["evaluate"], {}, {}
+    evaluate.lower_is_better(cfg["promotion_metric"], cfg["top_fractions"])  # fail early
+    features, labels = io.read_parquet(features_file), io.read_parquet(labels_file)
     in_snapshot = snapshot.is_snapshot(params["data"])
     kinds = snapshot.KINDS if in_snapshot else tuple(KINDS)
     for kind in kinds:
