@@ -23,7 +23,22 @@ def time_split(as_of: pd.Series, horizon_days: int, test_snapshots: int,
     ----------
     as_of
         Snapshot date of each row.
+    horizon_days
+        ``labels.horizon_days``, the label window length.
+    test_snapshots, validation_snapshots
+        ``model.split`` counts of the latest snapshots held out for test and
+        validation; each must be at least 1.
+
+    Raises
+    ------
+    ConfigError
+        A count below 1, or too few snapshots for the split.
     """
+    for key, count in (("test_snapshots", test_snapshots),
+                       ("validation_snapshots", validation_snapshots)):
+        if int(count) < 1:
+            raise ConfigError(f"model.split.{key} = {count}: must be at least 1 (the number "
+                              f"of latest snapshots held out for that role), e.g. 1")
     dates = sorted(pd.Series(as_of.unique()))
     if len(dates) < test_snapshots + validation_snapshots + 1:
         raise ConfigError(
