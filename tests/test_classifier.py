@@ -131,3 +131,19 @@ def test_as_levels_matches_the_text_isin_encoding_it_replaced(values, levels, dt
     actual = as_levels(series, sorted(levels))
     np.testing.assert_array_equal(actual.codes, expected.codes)
     assert list(actual.categories) == sorted(levels)
+
+
+def _tiny() -> tuple[pd.DataFrame, np.ndarray]:
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=120)})
+    return X, (X["a"] + rng.normal(size=120) > 0).astype(int).to_numpy()
+
+
+@pytest.mark.parametrize("method", ["platt", "Sigmoid", ""])
+def test_an_unknown_calibration_is_a_config_error_not_silently_sigmoid(method):
+    from churnml.errors import ConfigError
+
+    X, y = _tiny()
+    with pytest.raises(ConfigError, match=rf"model\.calibration = '{method}'.*isotonic"):
+        ChurnClassifier(calibration=method, max_rounds=5).fit(X, y, eval_set=(X, y))
+

@@ -19,7 +19,10 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
+from churnml.errors import ConfigError
+
 FORMAT_VERSION = 1
+CALIBRATIONS = ("sigmoid", "isotonic", "none")
 
 
 def as_levels(values: pd.Series, levels: list[str]) -> pd.Categorical:
@@ -90,7 +93,16 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
 
     def fit(self, X: pd.DataFrame, y: Any, eval_set: tuple[pd.DataFrame, Any] | None = None,
             ) -> ChurnClassifier:
-        """Fit on ``X, y``; early-stop and calibrate on ``eval_set`` when given."""
+        """Fit on ``X, y``; early-stop and calibrate on ``eval_set`` when given.
+
+        Raises
+        ------
+        ConfigError
+            ``calibration`` is not one of :data:`CALIBRATIONS`.
+        """
+        if self.calibration not in CALIBRATIONS:
+            raise ConfigError(f"model.calibration = {self.calibration!r} is not a calibration "
+                              f"method; choose one of {list(CALIBRATIONS)}")
         X = pd.DataFrame(X)
         self.feature_names_in_ = np.array([str(c) for c in X.columns], dtype=object)
         X.columns = list(self.feature_names_in_)
