@@ -147,3 +147,16 @@ def test_an_unknown_calibration_is_a_config_error_not_silently_sigmoid(method):
     with pytest.raises(ConfigError, match=rf"model\.calibration = '{method}'.*isotonic"):
         ChurnClassifier(calibration=method, max_rounds=5).fit(X, y, eval_set=(X, y))
 
+
+@pytest.mark.parametrize("method", ["sigmoid", "isotonic"])
+def test_calibrating_on_a_one_class_validation_set_is_a_clear_error(method):
+    from churnml.errors import ConfigError
+
+    X, y = _tiny()
+    Xv, yv = X[:20], np.zeros(20, int)  # validation: nobody churned
+    with pytest.raises(ConfigError, match=r"validation rows.*20 of class 0, 0 of class 1"):
+        ChurnClassifier(calibration=method, max_rounds=5, min_child_samples=5).fit(
+            X, y, eval_set=(Xv, yv))
+    # without calibration the one-class validation set only early-stops: allowed
+    ChurnClassifier(calibration="none", max_rounds=5, min_child_samples=5).fit(
+        X, y, eval_set=(Xv, yv))

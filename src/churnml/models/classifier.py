@@ -98,7 +98,8 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         Raises
         ------
         ConfigError
-            ``calibration`` is not one of :data:`CALIBRATIONS`.
+            ``calibration`` is not one of :data:`CALIBRATIONS`, or it is to be fitted
+            on an ``eval_set`` holding a single class.
         """
         if self.calibration not in CALIBRATIONS:
             raise ConfigError(f"model.calibration = {self.calibration!r} is not a calibration "
@@ -128,10 +129,18 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def _fit_calibrator(self, eval_set: tuple[pd.DataFrame, Any] | None) -> dict[str, Any]:
+        """The calibration map fitted on ``eval_set`` (ConfigError if it has one class)."""
         if eval_set is None or self.calibration == "none":
             return {"method": "none"}
-        margin = self.decision_function(pd.DataFrame(eval_set[0]))
         y = np.asarray(eval_set[1], dtype=int)
+        counts = np.bincount(y, minlength=2)
+        if counts.min() == 0:  # Platt fails, isotonic maps everyone to that one class
+            raise ConfigError(
+                f"model.calibration = {self.calibration!r} needs both classes in the validation "
+                f"rows, which have {len(y)} rows: {counts[0]} of class 0, {counts[1]} of class 1;"
+                " hold out more (model.split.validation_snapshots, or "
+                "data.snapshot.validation_fraction) or set model.calibration: none")
+        margin = self.decision_function(pd.DataFrame(eval_set[0]))
         if self.calibration == "isotonic":
             iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(margin, y)
             return {"method": "isotonic", "x": iso.X_thresholds_.tolist(),

@@ -69,6 +69,9 @@ def stratified_split(target: pd.Series, test_fraction: float, validation_fractio
     Used in snapshot mode, where there is one labelled date and no time to split
     on. Each class is shuffled with ``seed`` and cut by the fractions, so every role
     keeps the overall churn rate; the same target and seed give the same roles.
+    Every role gets at least one row of each class (rounding a small class's share
+    to 0 would leave nothing to calibrate or test on): a class with fewer than 3
+    rows is a :class:`~churnml.errors.ConfigError` naming the class counts.
 
     Parameters
     ----------
@@ -79,12 +82,18 @@ def stratified_split(target: pd.Series, test_fraction: float, validation_fractio
     if min(test_fraction, validation_fraction) <= 0 or test_fraction + validation_fraction >= 1:
         raise ConfigError(f"data.snapshot: test_fraction={test_fraction} and "
                           f"validation_fraction={validation_fraction} must be > 0 and sum < 1")
+    counts = {int(v): int(n) for v, n in target.dropna().value_counts().sort_index().items()}
+    for value, n in {0: 0, 1: 0, **counts}.items():
+        if n < 3:
+            raise ConfigError(
+                f"data.snapshot: class {value} has {n} rows (class counts {counts}); train, "
+                "validation and test each need at least one row of every class, so at least 3")
     rng = np.random.default_rng(int(seed))
     role = pd.Series("train", index=target.index)
     for value in sorted(target.dropna().unique()):
         rows = rng.permutation(target.index[target == value].to_numpy())
-        n_test = round(test_fraction * len(rows))
-        n_valid = round(validation_fraction * len(rows))
+        n_test = min(max(1, round(test_fraction * len(rows))), len(rows) - 2)
+        n_valid = min(max(1, round(validation_fraction * len(rows))), len(rows) - 1 - n_test)
         role[rows[:n_test]] = "test"
         role[rows[n_test:n_test + n_valid]] = "validation"
     return role
