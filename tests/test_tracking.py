@@ -118,3 +118,23 @@ def test_an_unknown_promotion_metric_is_a_config_error(cfg):
 
     with pytest.raises(ConfigError, match=r"evaluate\.promotion_metric = 'accuracy'.*brier"):
         tracking.promote_if_better(cfg, "t-attrition", "1", "accuracy", 0.9, 0.0)
+
+
+def test_the_reported_version_is_the_one_loaded_even_if_the_alias_moves(cfg, tmp_path,
+                                                                        monkeypatch):
+    first_model, _, first = _log(cfg, tmp_path, 20)
+    _, _, second = _log(cfg, tmp_path, 5)
+    tracking.promote_if_better(cfg, "t-attrition", first["version"], "roc_auc", 0.8, 0.0)
+    pyfunc, client = tracking._mlflow().pyfunc, tracking._mlflow().MlflowClient()
+    original = pyfunc.load_model
+
+    def load_then_promote_elsewhere(uri, *args, **kwargs):
+        loaded = original(uri, *args, **kwargs)  # a concurrent evaluate promotes v2 meanwhile
+        client.set_registered_model_alias("t-attrition", "champion", second["version"])
+        return loaded
+
+    monkeypatch.setattr(pyfunc, "load_model", load_then_promote_elsewhere)
+    loaded, version = tracking.load_registered("models:/t-attrition@champion", cfg)
+    assert version == f"t-attrition/{first['version']}"  # the alias pointed there when read
+    golden, _ = make_classification_frame(40, seed=11)
+    np.testing.assert_array_equal(loaded.predict_proba(golden), first_model.predict_proba(golden))

@@ -219,19 +219,21 @@ def promote_if_better(cfg: dict[str, Any], name: str, version: str, metric: str,
 def load_registered(uri: str, cfg: dict[str, Any] | None = None) -> tuple[ChurnClassifier, str]:
     """Load a churnml model from ``models:/NAME@ALIAS`` (or any MLflow model URI).
 
-    Returns the model and a version string (``NAME/VERSION``) resolved once.
+    Returns the model and a version string (``NAME/VERSION`` for an alias, else the URI).
+    The alias is resolved once, and that version (``models:/NAME/VERSION``) is the one
+    loaded: a promotion moving the alias meanwhile cannot make the reported version
+    differ from the model returned.
     """
     mlflow = _mlflow()
     if cfg is not None:
         mlflow.set_tracking_uri(resolve_uri(cfg))
-    pyfunc = mlflow.pyfunc.load_model(uri)
-    meta = pyfunc.metadata
-    version = uri
+    version = load_uri = uri
     if uri.startswith("models:/") and "@" in uri:
         name, alias = uri[len("models:/"):].split("@", 1)
         mv = mlflow.MlflowClient().get_model_version_by_alias(name, alias)
-        version = f"{name}/{mv.version}"
-    log.debug("loaded %s (run %s)", version, meta.run_id)
+        version, load_uri = f"{name}/{mv.version}", f"models:/{name}/{mv.version}"
+    pyfunc = mlflow.pyfunc.load_model(load_uri)
+    log.debug("loaded %s (run %s)", version, pyfunc.metadata.run_id)
     return pyfunc.unwrap_python_model().model, version
 
 
