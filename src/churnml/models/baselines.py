@@ -14,10 +14,16 @@ RFM_COLUMNS = ["recency_days", "frequency", "monetary", "tenure_days"]
 
 
 def _rfm_matrix(X: pd.DataFrame) -> np.ndarray:
-    """log1p-transformed RFM and tenure; missing recency becomes tenure (never bought)."""
+    """log1p-transformed RFM and tenure.
+
+    Missing recency becomes tenure (never bought); missing frequency and monetary
+    become 0 (nothing recorded, e.g. a blank total charge for a brand-new customer),
+    so the logistic regression, which refuses NaN, scores every row.
+    """
     recency = X["recency_days"].fillna(X["tenure_days"]).to_numpy(float)
-    cols = [recency, X["frequency"].to_numpy(float), X["monetary"].clip(lower=0).to_numpy(float),
-            X["tenure_days"].to_numpy(float)]
+    frequency = X["frequency"].astype(float).fillna(0.0).to_numpy(float)
+    monetary = X["monetary"].astype(float).fillna(0.0).clip(lower=0).to_numpy(float)
+    cols = [recency, frequency, monetary, X["tenure_days"].to_numpy(float)]
     return np.log1p(np.column_stack(cols))
 
 
@@ -50,6 +56,7 @@ class RecencyBaseline(ClassifierMixin, BaseEstimator):
 class RFMLogistic(ClassifierMixin, BaseEstimator):
     """Logistic regression on log recency, frequency, monetary and tenure.
 
+    Missing recency counts as tenure, missing frequency and monetary as 0.
     Required columns: ``recency_days, frequency, monetary, tenure_days``.
     """
 
