@@ -131,3 +131,55 @@ def test_one_date_comes_back_in_customer_order_too():
                                        dtype="datetime64[us]")})
     expr = purchase_windows(ibis.memtable(customers), ibis.memtable(tx), [T], HORIZON)
     assert ibis.duckdb.connect().execute(expr)["customer_id"].tolist() == ids
+
+
+def _interim(tmp_path, tx_last: str, events_last: str) -> object:
+    """Canonical tables: two customers buying every 10 days until ``tx_last``; events
+    (surveys, one cancellation) exported until ``events_last``."""
+    from churnml import io
+
+    ts = pd.date_range("2023-01-05", tx_last, freq="10D")
+    io.write_parquet(frame([("a", "2023-01-01"), ("b", "2023-01-01")],
+                           ["customer_id", "signup_date"]), tmp_path / "customers.parquet")
+    io.write_parquet(frame([(c, t, 10.0, False) for c in "ab" for t in ts],
+                           ["customer_id", "ts", "amount", "is_return"]),
+                     tmp_path / "transactions.parquet")
+    io.write_parquet(frame([("a", "2023-11-15", "cancellation"), ("b", events_last, "survey")],
+                           ["customer_id", "ts", "event_type"]), tmp_path / "events.parquet")
+    io.write_json({"data_start": "2023-01-05",
+                   "data_end": str(pd.Timestamp(max(tx_last, events_last)) + pd.Timedelta(days=1))},
+                  tmp_path / "manifest.json")
+    return tmp_path
+
+
+def _stage_params(definition) -> dict:
+    return {"data": {"mode": "events"}, "engine": {"name": "duckdb"},
+            "features": {"snapshots": {"freq": "MS", "min_history_days": 180}},
+            "labels": {"horizon_days": 90, "lapse_days": 90,
+                       "attrition": {"definition": definition,
+                                     "cancellation_event": "cancellation"}}}
+
+
+def test_label_snapshots_end_with_the_purchases_when_events_run_later(tmp_path, caplog):
+    from churnml.stages import labels as stage
+
+    interim = _interim(tmp_path, tx_last="2023-12-31", events_last="2024-03-31")
+    with caplog.at_level("WARNING", logger="churnml.stages.labels"):
+        out = stage.run(interim, tmp_path / "labels.parquet", _stage_params(["no_purchase"]))
+    # Purchases are known until 2024-01-01: 2023-10-01 + 90 days is the last full horizon.
+    # Labelling to the events' end (2024-04-01) marked both loyal buyers attrited on
+    # 2024-01-01, their horizon lying wholly after the purchase log.
+    assert out["as_of"].max() == pd.Timestamp("2023-10-01")
+    assert out["attrition"].sum() == 0
+    assert "transactions" in caplog.text and "2024-01-01" in caplog.text
+
+
+def test_cancellation_labels_also_stop_at_the_end_of_the_events(tmp_path):
+    from churnml.stages import labels as stage
+
+    interim = _interim(tmp_path, tx_last="2024-03-31", events_last="2023-12-31")
+    out = stage.run(interim, tmp_path / "labels.parquet",
+                    _stage_params(["no_purchase", "cancellation"]))
+    assert out["as_of"].max() == pd.Timestamp("2023-10-01")
+    cancelled = out.set_index(["customer_id", "as_of"])["attrition"]
+    assert cancelled[("a", pd.Timestamp("2023-09-01"))] == 1

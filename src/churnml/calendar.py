@@ -45,6 +45,22 @@ def snapshot_dates(start: pd.Timestamp, end: pd.Timestamp, freq: str,
 
 
 def labelled(dates: list[pd.Timestamp], end: pd.Timestamp, horizon_days: int) -> list[pd.Timestamp]:
-    """The snapshots whose label window ``[t, t + horizon)`` ends within the data."""
+    """The snapshots whose label window ``[t, t + horizon)`` ends within the data.
+
+    ``end`` should be the end of the tables the labels read (see
+    :func:`churnml.labels.label_tables`), not of every table: a purchase log that
+    stops before the events log cannot show who bought after it stops.
+    """
     horizon = pd.Timedelta(days=int(horizon_days))
     return [t for t in dates if t + horizon <= end]
+
+
+def day_after(last: pd.Timestamp | None, start: pd.Timestamp) -> pd.Timestamp:
+    """The end of one table's data: the day after its ``last`` timestamp.
+
+    A table without timestamps (``last`` None or NaT) ends at ``start``, the first
+    day of data, so no snapshot's horizon fits within it.
+    """
+    if last is None or pd.isna(last):
+        return start
+    return pd.Timestamp(last).normalize() + pd.Timedelta(days=1)

@@ -2,7 +2,8 @@
 
 For snapshot ``t``: the status and the baseline use only data before ``t``; the
 outcome uses only ``[t, t + horizon)``. Snapshots whose horizon runs past the end of
-the data are not labelled (see :func:`churnml.calendar.labelled`).
+the tables the labels read (:func:`label_tables`) are not labelled (see
+:func:`churnml.calendar.labelled`).
 
 Attrition (for customers *active* at ``t``) has a configurable definition
 (``labels.attrition.definition``, one name or a list meaning "any of"):
@@ -69,6 +70,17 @@ def attrition_settings(labels_cfg: Mapping[str, Any] | None) -> dict[str, Any]:
     if missing:
         raise ConfigError(f"labels.attrition.definition {names} needs {missing}")
     return {**cfg, "definition": names}
+
+
+def label_tables(labels_cfg: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """The tables whose rows within a horizon decide the labels.
+
+    ``transactions`` always (``no_purchase``, ``spend_drop`` and win-back read
+    purchases), and ``events`` too when the definition includes ``cancellation``.
+    Snapshots are labelled only while their horizon ends within all of them.
+    """
+    definition = attrition_settings(labels_cfg)["definition"]
+    return ("transactions", "events") if "cancellation" in definition else ("transactions",)
 
 
 def _snapshot_windows(customers: ir.Table, purchases: ir.Table, cancels: ir.Table | None,
