@@ -119,3 +119,17 @@ def test_strengths_explain_attrition_scores_only(strengths):
     said = reasons.loc["active", "reason_1"]
     assert (said == "bought something 3 days ago") if strengths else pd.isna(said)
     assert pd.isna(reasons.loc["lapsed", "reason_1"])  # the win-back model never says strengths
+
+
+def test_no_one_to_explain_still_gives_empty_reason_columns():
+    # reasons.max_customers: 0, or a subset without anyone at risk or offered something
+    scored = pd.DataFrame({"customer_id": ["a", "b"], "p_attrition": [0.1, np.nan],
+                           "p_winback": [np.nan, 0.2]})
+    features = pd.DataFrame({"customer_id": ["a", "b"], "recency_days": [3.0, 4.0]})
+    cfg = {**default_cfg("reasons"), "top_k": 3}
+    reasons = reasons_for(scored.iloc[:0], features, pd.DataFrame({"customer_id": ["a", "b"]}),
+                          {"attrition": _Pulls(), "winback": _Pulls()}, cfg)
+    assert list(reasons.columns) == ["customer_id", "reason_1", "reason_2", "reason_3"]
+    listed = join_customers(scored, reasons)
+    for name in ("reason_1", "reason_2", "reason_3"):
+        assert listed[name].dtype == "string" and listed[name].isna().all()

@@ -55,7 +55,11 @@ def segments_for(data_dir: Path, as_of: pd.Timestamp, params: dict[str, Any]) ->
 
 def reasons_for(scored: pd.DataFrame, features: pd.DataFrame, segments: pd.DataFrame,
                 models: dict[str, ChurnClassifier], reasons_cfg: dict[str, Any]) -> pd.DataFrame:
-    """``reason_1..k`` per customer from the model that scored them."""
+    """``reason_1..k`` per customer from the model that scored them.
+
+    The columns are there even when no row of ``scored`` is explained (empty string
+    columns), so the scored list keeps its schema from run to run.
+    """
     by_id = features.set_index("customer_id")
     context = segments.set_index("customer_id")
     parts = []
@@ -71,7 +75,10 @@ def reasons_for(scored: pd.DataFrame, features: pd.DataFrame, segments: pd.DataF
                                   min_contribution=float(reasons_cfg["min_contribution"]),
                                   strengths=kind == "attrition" and bool(
                                       reasons_cfg.get("strengths", True))))
-    reasons = pd.concat(parts) if parts else pd.DataFrame(index=pd.Index([], name="customer_id"))
+    names = [f"reason_{k + 1}" for k in range(int(reasons_cfg["top_k"]))]
+    none = pd.DataFrame({n: pd.array([], dtype="string") for n in names},
+                        index=pd.Index([], name="customer_id"))
+    reasons = pd.concat(parts) if parts else none  # no one to explain: same columns, empty
     return reasons.rename_axis("customer_id").reset_index()
 
 
