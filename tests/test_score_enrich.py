@@ -7,7 +7,9 @@ import pandas as pd
 import pytest
 
 from churnml.errors import ConfigError
+from churnml.stages import score_enrich
 from churnml.stages.score_enrich import (
+    SEGMENT_COLUMNS,
     first_to_explain,
     join_customers,
     reasons_for,
@@ -133,3 +135,35 @@ def test_no_one_to_explain_still_gives_empty_reason_columns():
     listed = join_customers(scored, reasons)
     for name in ("reason_1", "reason_2", "reason_3"):
         assert listed[name].dtype == "string" and listed[name].isna().all()
+
+
+def _snapshot(tables, as_of, cfg, lapse_days, start) -> pd.DataFrame:
+    """What segment_snapshot returns: the six listed columns and more besides."""
+    return pd.DataFrame({"customer_id": ["a", "b"], "as_of": as_of,
+                         "ladder_rung": ["prospect", "customer"],
+                         "lifecycle_stage": ["new", "established"], "churn_cause": [None, "price"],
+                         "shared_cause_exposed": [0, 1], "ladder_margin": [1.0, 2.0]})
+
+
+class _Trained:
+    """A model trained with a segment column outside the six the scored list shows."""
+
+    feature_names_in_ = np.array(["recency_days", "shared_cause_exposed", "churn_cause"])
+
+
+def test_scoring_joins_every_segment_column_a_model_was_trained_with(monkeypatch, tmp_path):
+    # model.segment_features.attrition: [shared_cause_exposed] trains, so it must score
+    from churnml.stages import score
+
+    monkeypatch.setattr(score_enrich, "segment_snapshot", _snapshot)
+    monkeypatch.setattr(score_enrich, "data_window",
+                        lambda _: (pd.Timestamp("2024-01-01"), pd.Timestamp("2025-01-01")))
+    features = pd.DataFrame({"customer_id": ["a", "b"], "recency_days": [3.0, 40.0]})
+    params = {"segments": {}, "labels": {"lapse_days": 30}, "data": {"mode": "event_log"}}
+    joined, segments = score.with_segments(features, tmp_path, pd.Timestamp("2025-01-01"),
+                                           params, {"attrition": _Trained()})
+    assert joined["shared_cause_exposed"].tolist() == [0, 1]
+    assert joined["churn_cause"].tolist()[1] == "price"
+    assert "ladder_margin" not in joined  # no model reads it
+    assert list(segments.columns) == ["customer_id", *[c for c in SEGMENT_COLUMNS
+                                                       if c in segments], "shared_cause_exposed"]

@@ -165,6 +165,29 @@ def make_scorer(models: dict[str, ChurnClassifier], versions: dict[str, str],
     return scorer
 
 
+def with_segments(features: pd.DataFrame, data_dir: Path, date: pd.Timestamp,
+                  params: dict[str, Any], models: dict[str, ChurnClassifier]
+                  ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The features plus the segment columns the models were trained with, and the
+    segments as of ``date`` for the scored list (None in snapshot mode, which has none).
+
+    Parameters
+    ----------
+    features
+        One row per customer for ``date``.
+    models
+        The loaded models; each one's ``feature_names_in_`` names the segment columns
+        it reads (``model.segment_features`` at training).
+    """
+    if snapshot.is_snapshot(params["data"]):
+        return features, None
+    trained_with = [c for m in models.values() for c in m.feature_names_in_]
+    segments = score_enrich.segments_for(data_dir, date, params, keep=trained_with)
+    return join_segments(features, segments, sorted(
+        {c for m in models.values()
+         for c in model_segment_columns(m.feature_names_in_, segments)})), segments
+
+
 def score_and_write(features: pd.DataFrame, scorer: Scorer, profiles: dict[str, Any],
                     out_dir: Path, params: dict[str, Any], *, as_of: str,
                     versions: dict[str, str], steps: Steps,
@@ -226,12 +249,7 @@ def run(data_dir: Path, model: str, as_of: str | None, out_dir: Path,
         with steps.step("features"):
             features, total = score_inputs.features_for(data_dir, date, params, subset)
             refuse_outcome_columns(features.columns, f"features computed from {data_dir}")
-            segments = None
-            if not snapshot.is_snapshot(params["data"]):  # segments as of the date
-                segments = score_enrich.segments_for(data_dir, date, params)
-                features = join_segments(features, segments, sorted(
-                    {c for m in models.values()
-                     for c in model_segment_columns(m.feature_names_in_, segments)}))
+            features, segments = with_segments(features, data_dir, date, params, models)
         fields = {"inputs": score_inputs.input_hashes(data_dir),
                   "subset": subset.describe(len(features), total)}
         models_dir = MODELS_DIR if model.startswith(REGISTRY_PREFIX) else Path(model)

@@ -12,6 +12,7 @@ else the catalogue's priors).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -43,14 +44,31 @@ SEGMENT_COLUMNS = ["ladder_rung", "lifecycle_stage", "churn_cause", "shared_caus
 OFFER_COLUMNS = ["offer_id", "expected_net_value", "holdout"]
 
 
-def segments_for(data_dir: Path, as_of: pd.Timestamp, params: dict[str, Any]) -> pd.DataFrame:
-    """Segments of every customer as of ``as_of`` from the canonical tables."""
+def segments_for(data_dir: Path, as_of: pd.Timestamp, params: dict[str, Any],
+                 keep: Iterable[str] = ()) -> pd.DataFrame:
+    """Segments of every customer as of ``as_of`` from the canonical tables.
+
+    Parameters
+    ----------
+    keep
+        Names of further columns to keep besides ``SEGMENT_COLUMNS`` (those of them the
+        segments have): the features of the models, so that a model trained with any
+        segment column (``model.segment_features``) finds it at scoring.
+
+    Returns
+    -------
+    DataFrame
+        ``customer_id``, the ``SEGMENT_COLUMNS`` present, then the ``keep`` columns.
+    """
     tables = {name: io.read_parquet(data_dir / f"{name}.parquet") for name in SEGMENT_TABLES
               if (data_dir / f"{name}.parquet").is_file()}
     start = data_window(data_dir)[0]
     seg = segment_snapshot(tables, as_of, params["segments"], int(params["labels"]["lapse_days"]),
                            start)
-    return seg[["customer_id", *[c for c in SEGMENT_COLUMNS if c in seg.columns]]]
+    listed = [c for c in SEGMENT_COLUMNS if c in seg.columns]
+    extra = [c for c in dict.fromkeys(keep) if c in seg.columns and c not in
+             {"customer_id", "as_of", *listed}]
+    return seg[["customer_id", *listed, *extra]]
 
 
 def reasons_for(scored: pd.DataFrame, features: pd.DataFrame, segments: pd.DataFrame,
