@@ -48,8 +48,38 @@ def test_profile_is_json_ready_deterministic_and_shares_sum_to_one(profile):
 
 
 def test_tied_values_collapse_bins(profile):
-    edges = profile["numeric"]["complaint_90d"]["edges"]
-    assert edges == sorted(set(edges)) and len(edges) <= 2  # mostly zeros: few distinct edges
+    edges = profile["numeric"]["spend_ratio_90d"]["edges"]
+    assert edges == sorted(set(edges))
+    tied = drift.profile.numeric_edges(np.r_[np.zeros(50), np.arange(1.0, 51.0)])
+    assert tied[0] == 0.0 and len(tied) == len(set(tied)) < drift.profile.PROFILE_BINS - 1
+
+
+def test_a_few_distinct_values_get_one_bin_each(profile):
+    counts = population(20_000, seed=1)["complaint_90d"]
+    shares = profile["numeric"]["complaint_90d"]["shares"]
+    # below the smallest value, one bin per value, above the largest, missing
+    assert len(shares) == counts.nunique() + 3
+    assert shares[1:-2] == pytest.approx(counts.value_counts(normalize=True).sort_index())
+
+
+@pytest.mark.parametrize("trained_rate", [0.05, 0.5, 0.95])
+def test_a_flag_whose_rate_shifts_is_refused(trained_rate):
+    n = 1_000
+    flag = lambda rate: (np.arange(n) < rate * n).astype(float)  # noqa: E731
+    profile = training_profile(pd.DataFrame({"flag": flag(trained_rate)}))
+    now = 0.6 if trained_rate < 0.5 else 0.05
+    entry = check_drift(profile, pd.DataFrame({"flag": flag(now)}), THRESHOLDS).features["flag"]
+    assert entry["psi"] > 2 * THRESHOLDS.psi_refuse and entry["status"] == "refuse"
+    same = check_drift(profile, pd.DataFrame({"flag": flag(trained_rate)}), THRESHOLDS)
+    assert same.features["flag"]["psi"] == 0.0
+
+
+@pytest.mark.parametrize("now", [4.0, 6.0, -np.inf, np.inf])
+def test_a_constant_that_moves_either_way_is_refused(now):
+    profile = training_profile(pd.DataFrame({"plan": np.full(500, 5.0)}))
+    entry = check_drift(profile, pd.DataFrame({"plan": np.full(500, now)}),
+                        THRESHOLDS).features["plan"]
+    assert entry["status"] == "refuse" and np.isfinite(entry["psi"])
 
 
 def test_same_population_is_ok(profile):

@@ -1,6 +1,7 @@
 """Training profiles and the population stability index (pure functions, no I/O).
 
 A profile summarises each model feature over the training rows: quantile bin edges
+(one bin per value for a feature with few distinct values, see :func:`numeric_edges`)
 and bin shares for numeric features (missing values are a bin of their own),
 category shares and the missing share for categorical ones, and optionally how far
 each feature moves between training snapshots anyway.
@@ -26,12 +27,36 @@ def is_categorical(series: pd.Series) -> bool:
 
 
 def numeric_edges(values: np.ndarray, bins: int = PROFILE_BINS) -> list[float]:
-    """Interior quantile edges of the non-missing ``values`` (ties collapse bins)."""
+    """Bin edges of the non-missing ``values`` for :func:`numeric_shares`.
+
+    A feature with at most ``bins`` distinct values (a 0/1 flag, a small count, a
+    constant) gets one bin per value, plus a bin below the smallest and one above the
+    largest, so a change in the mix of its values, or a value outside them, shows.
+    Quantile edges would tie there: a flag that is 1 for most rows has every interior
+    quantile at 1, which puts 0 and 1 in the same bin and hides any shift in its rate.
+    Other features get interior quantile edges (ties collapse bins).
+
+    Parameters
+    ----------
+    values
+        Float values, NaN for missing.
+    bins
+        Number of quantile bins; also the most distinct values that get a bin each.
+
+    Returns
+    -------
+    list of float
+        Increasing finite edges; values beyond the first or last fall in the open end
+        bins ``(-inf, e1]`` and ``(ek, inf)``.
+    """
     present = values[~np.isnan(values)]
     if present.size == 0:
         return []
+    distinct = np.unique(present[np.isfinite(present)])
+    if 0 < distinct.size <= bins:  # just below the smallest, then each value closes its bin
+        return [float(np.nextafter(distinct[0], -np.inf)), *(float(v) for v in distinct)]
     quantiles = np.quantile(present, np.linspace(0, 1, bins + 1)[1:-1])
-    return [float(q) for q in np.unique(quantiles)]
+    return [float(q) for q in np.unique(quantiles) if np.isfinite(q)]
 
 
 def numeric_shares(values: np.ndarray, edges: list[float]) -> np.ndarray:
@@ -62,7 +87,8 @@ def training_profile(frame: pd.DataFrame, bins: int = PROFILE_BINS,
     frame
         One column per model feature; no key or target columns.
     bins
-        Number of quantile bins per numeric feature (fewer when values tie).
+        Number of quantile bins per numeric feature (fewer when values tie); a feature
+        with at most this many distinct values gets a bin per value instead.
     snapshots
         The snapshot date of each row (aligned with ``frame``). When given, each
         feature also records ``snapshot_psi_max``: the largest PSI between one training
