@@ -256,3 +256,22 @@ def test_snapshot_mode_scores_as_of_the_data_date_whatever_is_given(tmp_path, ca
     with caplog.at_level("WARNING"):
         assert score.resolve_date("2030-01-01", interim, params) == pd.Timestamp("2022-10-01")
     assert "--as-of 2030-01-01 is ignored" in caplog.text
+
+
+def test_a_whitelist_without_status_still_writes_and_counts_statuses(tmp_path, models,
+                                                                      profiles, params):
+    narrow = {**params, "score": {**params["score"], "columns": [
+        "customer_id", "p_attrition", "risk_band", "risk_percentile"]}}
+    written = run_job(features(), models, profiles, narrow, tmp_path)
+    assert list(written.columns) == ["customer_id", "p_attrition", "risk_band",
+                                     "risk_percentile"]
+    manifest = io.read_json(tmp_path / "manifest.json")
+    assert manifest["status_counts"] == {"active": 450, "lapsed": 150}
+
+
+@pytest.mark.parametrize("columns", [["p_attrition", "status"], "customer_id", []])
+def test_a_whitelist_without_customer_id_is_refused_before_any_work(params, columns):
+    bad = {**params, "score": {**params["score"], "columns": columns},
+           "features": {"windows_days": [params["score"]["value_window_days"]]}}
+    with pytest.raises(ConfigError, match=r"score\.columns.*customer_id"):
+        score.score_inputs.check_config(bad)

@@ -223,7 +223,9 @@ def score_and_write(features: pd.DataFrame, scorer: Scorer, profiles: dict[str, 
                            manifest_fields.get("subset"))
         page = build_summary(scored, ctx)
     with steps.step("write"):
-        status = written["status"].value_counts().sort_index().to_dict()
+        # from the full list: score.columns need not include status
+        status = {str(k): int(v) for k, v in
+                  scored["status"].value_counts().sort_index().items()}
         publish(out_dir, written, page, {
             "as_of": as_of, "model_versions": versions, "status_counts": status,
             "drift": drift_results, "columns": list(written.columns),

@@ -76,10 +76,28 @@ def check_config(params: dict[str, Any]) -> None:
             int(w) for w in params["features"]["windows_days"]]:
         raise ConfigError(f"score.value_window_days={window} must be one of "
                           f"features.windows_days={params['features']['windows_days']}")
+    check_columns(cfg.get("columns"))
     policy = cfg["drift"].get("missing_profile", "warn")
     if policy not in MISSING_PROFILE_POLICIES:
         raise ConfigError(f"score.drift.missing_profile={policy!r}: use one of "
                           f"{list(MISSING_PROFILE_POLICIES)}")
+
+
+def check_columns(columns: Any) -> None:
+    """``score.columns`` must be a list of column names that includes ``customer_id``
+    (the key the CRM joins on); names the scored list lacks are skipped at writing.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``score.columns``, the rule and the value given.
+    """
+    if not isinstance(columns, list | tuple) or not all(isinstance(c, str) for c in columns):
+        raise ConfigError(f"score.columns = {columns!r}: give a list of column names, e.g. "
+                          "[customer_id, p_attrition, risk_band, offer_id]")
+    if "customer_id" not in columns:
+        raise ConfigError(f"score.columns = {list(columns)}: must include customer_id, the "
+                          "key the CRM joins the scored list on")
 
 
 def fingerprint(model: ChurnClassifier) -> str:
