@@ -167,3 +167,14 @@ def test_scoring_joins_every_segment_column_a_model_was_trained_with(monkeypatch
     assert "ladder_margin" not in joined  # no model reads it
     assert list(segments.columns) == ["customer_id", *[c for c in SEGMENT_COLUMNS
                                                        if c in segments], "shared_cause_exposed"]
+
+
+def test_offers_keep_their_cost_for_the_budget_tile(monkeypatch, tmp_path):
+    scored = pd.DataFrame({"customer_id": ["a", "b"]})
+    chosen = scored.assign(offer_id=["discount", "none"], expected_net_value=[12.0, 0.0],
+                           holdout=[False, False], offer_cost=[5.0, 0.0], offer_uplift=[0.1, 0])
+    monkeypatch.setattr(score_enrich, "offer_inputs", lambda *a: (scored, None))
+    monkeypatch.setattr(score_enrich, "offers_config", lambda _, cfg: cfg)
+    monkeypatch.setattr(score_enrich, "choose_offers_from_config", lambda *a: chosen)
+    offers = score_enrich.offers_for(scored, scored, tmp_path, {}, {})
+    assert offers["offer_cost"].tolist() == [5.0, 0.0]

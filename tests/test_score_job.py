@@ -275,3 +275,20 @@ def test_a_whitelist_without_customer_id_is_refused_before_any_work(params, colu
            "features": {"windows_days": [params["score"]["value_window_days"]]}}
     with pytest.raises(ConfigError, match=r"score\.columns.*customer_id"):
         score.score_inputs.check_config(bad)
+
+
+def test_the_summary_shows_offer_spend_against_the_budget(tmp_path, models, profiles, params):
+    base = model_scorer(models, params)
+
+    def with_offers(frame: pd.DataFrame) -> pd.DataFrame:
+        out = base(frame)
+        sent = np.arange(len(out)) < 10  # ten offers of 30 each; the first held out
+        return out.assign(offer_id=np.where(sent, "discount", "none"),
+                          expected_net_value=np.where(sent, 4.0, 0.0),
+                          holdout=np.arange(len(out)) == 0, offer_cost=np.where(sent, 30.0, 0.0))
+
+    with_budget = {**params, "offers": {"budget": 2000.0}}
+    run_job(features(), models, profiles, with_budget, tmp_path, scorer=with_offers)
+    page = (tmp_path / "summary.html").read_text()
+    assert "270 of 2,000" in page and "budget used" in page
+    assert "offer costs not in this run" not in page

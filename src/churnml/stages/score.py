@@ -188,6 +188,15 @@ def with_segments(features: pd.DataFrame, data_dir: Path, date: pd.Timestamp,
          for c in model_segment_columns(m.feature_names_in_, segments)})), segments
 
 
+def offer_budget(params: dict[str, Any]) -> float | None:
+    """``offers.budget`` for the summary's "budget used" tile; None when this run
+    allocates no offers (snapshot mode, or no ``offers`` section)."""
+    offers = params.get("offers")
+    if snapshot.is_snapshot(params["data"]) or not offers or offers.get("budget") is None:
+        return None
+    return float(offers["budget"])
+
+
 def score_and_write(features: pd.DataFrame, scorer: Scorer, profiles: dict[str, Any],
                     out_dir: Path, params: dict[str, Any], *, as_of: str,
                     versions: dict[str, str], steps: Steps,
@@ -220,7 +229,7 @@ def score_and_write(features: pd.DataFrame, scorer: Scorer, profiles: dict[str, 
         scored_list.check(written)
     with steps.step("summary"):
         ctx = context_from(as_of[:10], versions, cfg, drift_results,
-                           manifest_fields.get("subset"))
+                           manifest_fields.get("subset"), offer_budget(params))
         page = build_summary(scored, ctx)
     with steps.step("write"):
         # from the full list: score.columns need not include status

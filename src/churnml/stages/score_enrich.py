@@ -4,7 +4,7 @@ Adds to the output of :func:`churnml.scoring.score_customers`: ``ladder_rung``,
 ``lifecycle_stage``, ``churn_cause`` and the shared-cause columns (from
 :mod:`churnml.segments`), ``reason_1..3`` (from each model's own feature
 contributions, :mod:`churnml.explain`; for the customers ``reasons.explain`` selects)
-and ``offer_id, expected_net_value, holdout``
+and ``offer_id, expected_net_value, holdout, offer_cost``
 (from :mod:`churnml.offers`, with uplift models from ``models/uplift`` when trained,
 else the catalogue's priors).
 """
@@ -41,7 +41,8 @@ PARAMS = ["segments", "reasons", "offers"]
 SEGMENT_TABLES = ("customers", "transactions", "events", "incidents")
 SEGMENT_COLUMNS = ["ladder_rung", "lifecycle_stage", "churn_cause", "shared_cause_outreach",
                    "shared_cause_incident", "shared_cause_complaint_rate"]
-OFFER_COLUMNS = ["offer_id", "expected_net_value", "holdout"]
+# offer_cost feeds the summary's "budget used" tile (score.columns decides what is written)
+OFFER_COLUMNS = ["offer_id", "expected_net_value", "holdout", "offer_cost"]
 
 
 def segments_for(data_dir: Path, as_of: pd.Timestamp, params: dict[str, Any],
