@@ -96,6 +96,24 @@ def test_cancellation_attrition_reads_cancellation_events_in_the_horizon() -> No
         labels(["cancellation"])
 
 
+def test_a_customer_who_cancelled_before_the_snapshot_is_not_in_the_attrition_population(
+) -> None:
+    # active_stayer bought on 06-15 and cancelled on 06-20: gone before t although the
+    # purchase is recent; labelled "stayed" (no cancellation in the horizon) it would teach
+    # the model that cancelling is a sign of staying. active_leaver bought again after
+    # cancelling on 06-01, so it is a customer again.
+    events = frame([("active_stayer", "2024-06-20", "cancellation"),
+                    ("active_leaver", "2024-06-01", "cancellation")],
+                   ["customer_id", "ts", "event_type"])
+    for definition in (["cancellation"], ["no_purchase", "cancellation"]):
+        out = labels(definition, events=events)
+        assert pd.isna(out.loc["active_stayer", "attrition"])
+        assert out.loc["active_stayer", "status"] == ACTIVE
+        assert pd.isna(out.loc["active_stayer", "winback"])
+        assert out.loc["active_leaver", "attrition"] == int(definition != ["cancellation"])
+    assert labels("no_purchase", events=events).loc["active_stayer", "attrition"] == 0
+
+
 def test_rows_after_the_horizon_change_nothing_and_before_it_change_no_outcome() -> None:
     base = windows()
     late = pd.concat([TX, frame([("active_leaver", "2024-10-01", 99.0, False)],

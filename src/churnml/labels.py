@@ -15,7 +15,9 @@ Attrition (for customers *active* at ``t``) has a configurable definition
     over ``baseline_days`` before ``t``, scaled to the horizon length); a customer
     without a baseline falls back to ``no_purchase``;
 ``cancellation``
-    a contractual cancellation event (``cancellation_event``) in the horizon.
+    a contractual cancellation event (``cancellation_event``) in the horizon; a
+    customer whose last cancellation before ``t`` has no purchase after it is already
+    gone and gets no attrition label.
 
 Win-back (for customers *lapsed* at ``t``): a purchase within the horizon.
 """
@@ -97,8 +99,9 @@ def _snapshot_windows(customers: ir.Table, purchases: ir.Table, cancels: ir.Tabl
     grid = customers.filter(customers.signup_date < t)
     out = grid.left_join(agg, grid.customer_id == agg.customer_id)
     if cancels is not None:
-        hits = cancels.filter((cancels.ts >= t) & (cancels.ts < end))
-        hits = hits.group_by("customer_id").aggregate(_cancelled=hits.count())
+        hits = cancels.filter(cancels.ts < end)
+        hits = hits.group_by("customer_id").aggregate(
+            _cancelled=hits.count(where=hits.ts >= t), _last_cancel=hits.ts.max(where=hits.ts < t))
         out = out.left_join(hits, grid.customer_id == hits.customer_id)
     columns = {"customer_id": out.customer_id, "as_of": t,
                "recency_days": days_between(t, out._last),
@@ -108,6 +111,9 @@ def _snapshot_windows(customers: ir.Table, purchases: ir.Table, cancels: ir.Tabl
                "baseline_spend": out._baseline.fill_null(double(0.0))}
     if cancels is not None:
         columns["cancelled_in_horizon"] = out._cancelled.fill_null(0)
+        # Gone before t: cancelled, and no purchase since (a purchase after it is a return).
+        gone = out._last_cancel.notnull() & (out._last < out._last_cancel).fill_null(True)
+        columns["cancelled_before"] = gone.cast("int8")
     return out.select(**columns)
 
 
@@ -131,7 +137,9 @@ def purchase_windows(customers: ir.Table, transactions: ir.Table, dates: list[pd
     -------
     ibis.Table
         ``customer_id, as_of, recency_days, tenure_days, purchases_in_horizon,
-        spend_in_horizon, baseline_spend`` (+ ``cancelled_in_horizon`` with events).
+        spend_in_horizon, baseline_spend`` (+ with events ``cancelled_in_horizon``, and
+        ``cancelled_before``: 1 when the last cancellation before ``t`` has no purchase
+        after it).
     """
     if not dates:
         raise ConfigError("no labelled snapshot: the data is shorter than the history plus "
@@ -190,7 +198,8 @@ def make_labels(windows: pd.DataFrame, lapse_days: int,
     -------
     DataFrame
         ``customer_id, as_of, status, attrition, winback``; ``attrition`` is set
-        (0/1) for active rows only and ``winback`` for lapsed rows only.
+        (0/1) for active rows only - under the ``cancellation`` definition not for a
+        customer already cancelled at ``t`` - and ``winback`` for lapsed rows only.
     """
     settings = attrition_settings(labels_cfg)
     horizon = int((labels_cfg or {}).get("horizon_days", 0))
@@ -200,10 +209,15 @@ def make_labels(windows: pd.DataFrame, lapse_days: int,
     bought = windows["purchases_in_horizon"].to_numpy() > 0
     active = (status == ACTIVE).to_numpy()
     left = attrited(windows, horizon, settings)
+    at_risk = active
+    if "cancellation" in settings["definition"] and "cancelled_before" in windows:
+        # Already cancelled at t: the outcome is known, so not a customer at risk. As
+        # "no cancellation in the horizon" it would be labelled as staying.
+        at_risk = active & ~(windows["cancelled_before"].to_numpy() > 0)
     return pd.DataFrame({
         "customer_id": windows["customer_id"].to_numpy(),
         "as_of": windows["as_of"].to_numpy(),
         "status": status.to_numpy(),
-        "attrition": pd.array(np.where(active, left, pd.NA), dtype="Int8"),
+        "attrition": pd.array(np.where(at_risk, left, pd.NA), dtype="Int8"),
         "winback": pd.array(np.where(active, pd.NA, bought), dtype="Int8"),
     })
