@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -99,7 +100,7 @@ def _read_csv(path: Path, read_cfg: dict[str, Any]) -> pd.DataFrame:
     if any(issubclass(w.category, pd.errors.ParserWarning) and "loss of data" in str(w.message)
            for w in caught):
         raise _extra_fields_error(path, text, sep)
-    _check_header(path, frame)
+    _check_header(path, header_names(text, sep))
     return frame
 
 
@@ -128,17 +129,33 @@ def _read_bytes(path: Path) -> bytes:
         raise ContractError(str(path), None, "cannot read file", examples=str(exc)[:120]) from exc
 
 
-def _check_header(path: Path, frame: pd.DataFrame) -> None:
+def header_names(text: str, sep: str) -> list[str]:
+    """The header row as written: the first non-blank CSV record of ``text``.
+
+    pandas renames an empty header cell to ``Unnamed: <i>`` and a repeated ``a`` to
+    ``a.1``, so its column names cannot tell those apart from real names that look
+    the same. A separator of more than one character is a regular expression to pandas,
+    and is split as one here too.
+    """
+    lines = io.StringIO(text.lstrip("\ufeff"))
+    rows = (csv.reader(lines, delimiter=sep) if len(sep) == 1
+            else (re.split(sep, line.rstrip("\r\n")) for line in lines))
+    for row in rows:
+        if any(cell.strip() for cell in row):
+            return row
+    return []
+
+
+def _check_header(path: Path, names: list[str]) -> None:
     """Unnamed or repeated header cells make the column mapping ambiguous."""
-    names = [str(c) for c in frame.columns]
-    unnamed = [n for n in names if n.startswith("Unnamed: ")]
+    unnamed = [i for i, n in enumerate(names) if not n.strip()]
     if unnamed:
-        raise ContractError(str(path), unnamed[0], "header has an empty column name",
-                            examples=names[:8])
-    repeated = [n for n in names if "." in n and n.rsplit(".", 1)[0] in names]
+        raise ContractError(str(path), f"column {unnamed[0] + 1}",
+                            "header has an empty column name", examples=names[:8])
+    repeated = [n for i, n in enumerate(names) if n in names[:i]]
     if repeated:
-        raise ContractError(str(path), repeated[0].rsplit(".", 1)[0],
-                            "header names the same column twice", examples=names[:8])
+        raise ContractError(str(path), repeated[0], "header names the same column twice",
+                            examples=names[:8])
 
 
 def _encoding_error(path: Path, raw: bytes, exc: UnicodeDecodeError, encoding: str,
