@@ -85,10 +85,13 @@ def run(interim_dir: Path, features_file: Path, models_dir: Path,
         return _no_history(models_dir, "snapshot mode has no campaign history")
     if not (interim_dir / "campaigns.parquet").is_file():
         return _no_history(models_dir, "no campaigns table")
+    campaigns = io.read_parquet(interim_dir / "campaigns.parquet")
+    if campaigns.empty:
+        return _no_history(models_dir, "the campaigns table has no rows")
     cfg, labels = params["offers"]["uplift"], params["labels"]
     manifest = io.read_json(interim_dir / "manifest.json")
     frame = uplift_training_frame(
-        io.read_parquet(interim_dir / "campaigns.parquet"),
+        campaigns,
         io.read_parquet(interim_dir / "transactions.parquet"), io.read_parquet(features_file),
         pd.Timestamp(manifest["data_end"]), int(labels["horizon_days"]),
         cfg | {"lapse_days": int(labels["lapse_days"])},
