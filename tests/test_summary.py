@@ -123,6 +123,14 @@ def test_held_out_customers_are_not_counted_as_offers_to_send():
     assert "30" not in text and "60" not in text  # neither the three offers nor their sum
 
 
+def test_a_budget_of_zero_is_shown_as_the_budget():
+    frame = pd.DataFrame({"offer_id": ["none"], "holdout": [False],
+                          "expected_net_value": [0.0], "offer_cost": [0.0]})
+    ctx = SummaryContext(**{**CTX.__dict__, "budget": 0.0})
+    text = " ".join(re.sub(r"<[^>]+>", " ", sections.budget(frame, ctx)).split())
+    assert "0 of 0 budget used" in text
+
+
 def test_sections_fill_in_when_the_columns_exist():
     frame = scored_list(extras=True)
     parsed = render(build_summary(frame, SummaryContext(**{**CTX.__dict__, "budget": 2000.0})))

@@ -173,7 +173,7 @@ def budget(scored: pd.DataFrame, ctx: SummaryContext) -> str:
                                                              "expected net value")]
     if OFFER_COST_COLUMN in scored:
         spent = scored.loc[offered, OFFER_COST_COLUMN].sum()
-        used = f" of {html.money(ctx.budget)}" if ctx.budget else ""
+        used = f" of {html.money(ctx.budget)}" if ctx.budget is not None else ""
         items.append((html.money(spent) + used, "budget used"))
     else:
         items.append(("n/a", "budget used (offer costs not in this run)"))
