@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from churnml import io
@@ -46,7 +47,9 @@ def test_project_root_without_a_project_is_a_config_error(tmp_path, monkeypatch)
 
 
 def test_a_larger_budget_never_chooses_less_value():
-    scored, cfg = scored_frame(300, seed=3), offers_config()
+    # as offer_inputs returns it: with the scoring date, which keys the holdout draw
+    scored = scored_frame(300, seed=3).assign(as_of=pd.Timestamp("2025-03-01"))
+    cfg = offers_config()
     allocations = offers_at_budgets(scored, None, cfg, [100.0, 400.0, 1600.0])
     summary = budget_summary(allocations)
     assert list(summary.index) == [100.0, 400.0, 1600.0]
@@ -59,8 +62,6 @@ def test_a_larger_budget_never_chooses_less_value():
 
 
 def test_budget_summary_counts_holdouts_as_chosen_not_sent():
-    import pandas as pd
-
     allocations = pd.DataFrame({
         "budget": [10.0, 10.0, 10.0, 20.0],
         "offer_id": ["a", "a", "none", "b"],

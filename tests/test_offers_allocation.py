@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from churnml.errors import ContractError
+from churnml.errors import ConfigError, ContractError
 from churnml.offers import (
     NONE,
     Solver,
@@ -126,8 +126,37 @@ def test_per_offer_caps_hold():
 
 def test_config_entry_point_reads_budget_and_holdouts():
     cfg = offers_config() | {"budget": 50.0}
-    chosen = choose_offers_from_config(scored_frame(100), None, cfg)
+    scored = scored_frame(100).assign(as_of=pd.Timestamp("2025-03-01"))
+    chosen = choose_offers_from_config(scored, None, cfg)
     assert chosen["offer_cost"].sum() <= 50.0
+
+
+def _held(scored: pd.DataFrame, as_of: str, rotation: str) -> set[str]:
+    cfg = offers_config() | {"budget": 1e9, "holdout_share": 0.3, "holdout_rotation": rotation}
+    chosen = choose_offers_from_config(scored.assign(as_of=pd.Timestamp(as_of)), None, cfg)
+    return set(chosen.loc[chosen["holdout"], "customer_id"])
+
+
+def test_holdouts_are_drawn_anew_for_each_scoring_date_unless_fixed():
+    # a fixed draw would keep the same customers out of every monthly run
+    scored = scored_frame(400)
+    march, march_again = _held(scored, "2025-03-01", "per_run"), _held(scored, "2025-03-01",
+                                                                        "per_run")
+    april = _held(scored, "2025-04-01", "per_run")
+    assert march == march_again and len(march) > 20  # a rerun holds out the same customers
+    assert len(march & april) < 0.6 * len(march)  # another date: a fresh draw
+    assert _held(scored, "2025-03-01", "fixed") == _held(scored, "2025-04-01", "fixed")
+
+
+@pytest.mark.parametrize("frame_as_of", [None, ["2025-03-01", "2025-04-01"]])
+def test_a_per_run_draw_needs_one_scoring_date(frame_as_of):
+    scored = scored_frame(4)
+    if frame_as_of is not None:
+        scored["as_of"] = pd.to_datetime(frame_as_of * 2)
+    with pytest.raises(ConfigError, match=r"offers\.holdout_rotation = .per_run. draws"):
+        choose_offers_from_config(scored, None, offers_config() | {"holdout_rotation": "per_run"})
+    with pytest.raises(ConfigError, match=r"offers\.holdout_rotation = .monthly."):
+        choose_offers_from_config(scored, None, offers_config() | {"holdout_rotation": "monthly"})
 
 
 def _brute_force(net, cost, usable, budget):

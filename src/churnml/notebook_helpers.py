@@ -98,7 +98,8 @@ def offers_at_budgets(base: pd.DataFrame, uplift: pd.DataFrame | None,
     Parameters
     ----------
     base, uplift
-        From :func:`offer_inputs`.
+        From :func:`offer_inputs` (``base`` carries the scoring date ``as_of``, which
+        keys the holdout draw: ``offers.holdout_rotation``).
     offers_cfg
         The ``offers`` config section as scoring used it (:func:`scoring_offers_config`);
         only ``budget`` changes between runs.

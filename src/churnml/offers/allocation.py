@@ -23,12 +23,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from churnml.errors import ContractError
+from churnml.errors import ConfigError, ContractError
 from churnml.offers.catalogue import NONE, Catalogue, eligibility, load_catalogue, prior_matrix
 from churnml.offers.knapsack import NO_OFFER, exact_choice, greedy_choice
 
 log = logging.getLogger(__name__)
 METHODS = ("auto", "greedy", "exact")
+PER_RUN, FIXED = "per_run", "fixed"
+ROTATIONS = (PER_RUN, FIXED)  # offers.holdout_rotation, see holdout_seed
 OUTPUT_COLUMNS = ["customer_id", "offer_id", "expected_net_value", "holdout", "offer_cost",
                   "offer_uplift"]
 EXAMPLES = 5  # repeated ids quoted in the error
@@ -84,7 +86,34 @@ def net_value(uplift: np.ndarray, value: pd.Series, costs: np.ndarray) -> np.nda
     return np.nan_to_num(uplift, nan=0.0) * worth[:, None] - costs[None, :]
 
 
-def holdout_draw(customer_ids: pd.Series, seed: int) -> np.ndarray:
+def holdout_seed(scored: pd.DataFrame, offers_cfg: Mapping[str, Any]) -> int | str:
+    """The key of the holdout draw: ``offers.seed``, with the scoring date unless
+    ``offers.holdout_rotation`` is ``fixed``.
+
+    ``per_run`` (the default) draws the holdouts anew for each scoring date, so no
+    customer is kept out of every monthly run; a rerun for the same date holds out
+    the same customers. ``fixed`` keeps one standing control group until the seed
+    changes.
+
+    Raises
+    ------
+    ConfigError
+        An unknown rotation, or ``per_run`` without exactly one date in ``as_of``.
+    """
+    seed, rotation = int(offers_cfg["seed"]), str(offers_cfg.get("holdout_rotation", PER_RUN))
+    if rotation not in ROTATIONS:
+        raise ConfigError(f"offers.holdout_rotation = {rotation!r}: choose one of {ROTATIONS}")
+    if rotation == FIXED or scored.empty:  # no one to hold out: no date needed
+        return seed
+    dates = pd.to_datetime(scored["as_of"]).unique() if "as_of" in scored else []
+    if len(dates) != 1:
+        raise ConfigError(f"offers.holdout_rotation = {PER_RUN!r} draws holdouts per scoring "
+                          f"date, but the scored list has {len(dates)} dates in as_of; score "
+                          f"one date, or set it to {FIXED!r}")
+    return f"{seed}:{pd.Timestamp(dates[0]):%Y-%m-%d}"
+
+
+def holdout_draw(customer_ids: pd.Series, seed: int | str) -> np.ndarray:
     """A uniform number in [0, 1) per customer from a hash of ``seed`` and the id."""
     def draw(customer_id: str) -> float:
         digest = hashlib.blake2b(f"{seed}:{customer_id}".encode(), digest_size=8).digest()
@@ -110,7 +139,7 @@ def solve(net: np.ndarray, costs: np.ndarray, usable: np.ndarray, budget: float,
 
 
 def choose_offers(scored: pd.DataFrame, uplift: pd.DataFrame | None, catalogue: Catalogue,
-                  budget: float, holdout_share: float | Mapping[str, float], seed: int, *,
+                  budget: float, holdout_share: float | Mapping[str, float], seed: int | str, *,
                   solver: Solver | None = None,
                   caps: Mapping[str, int] | None = None,
                   model_weight: float = 1.0) -> pd.DataFrame:
@@ -134,7 +163,7 @@ def choose_offers(scored: pd.DataFrame, uplift: pd.DataFrame | None, catalogue: 
     holdout_share
         Share of each offer's recipients held out; a number, or one per offer id.
     seed
-        Seed of the holdout hash.
+        Key of the holdout hash (see :func:`holdout_seed`).
     solver
         Method and limits (default: ``auto``).
     caps
@@ -185,7 +214,7 @@ def _one_row_per_customer(scored: pd.DataFrame) -> None:
 
 def _frame(scored: pd.DataFrame, chosen: np.ndarray, net: np.ndarray, uplift: np.ndarray,
            catalogue: Catalogue, holdout_share: float | Mapping[str, float],
-           seed: int) -> pd.DataFrame:
+           seed: int | str) -> pd.DataFrame:
     # A padding column for "none" keeps the lookups below valid for any choice.
     pad = np.zeros((len(chosen), 1))
     net, uplift = np.hstack([net, pad]), np.hstack([uplift, pad])
@@ -225,5 +254,5 @@ def choose_offers_from_config(scored: pd.DataFrame, uplift: pd.DataFrame | None,
     shares = {o: float(entries[o].get("holdout_share", default)) for o in catalogue.ids}
     caps = {o: int(entries[o]["cap"]) for o in catalogue.ids if entries[o].get("cap") is not None}
     return choose_offers(scored, uplift, catalogue, float(offers_cfg["budget"]), shares,
-                         int(offers_cfg["seed"]), solver=solver, caps=caps or None,
+                         holdout_seed(scored, offers_cfg), solver=solver, caps=caps or None,
                          model_weight=float(offers_cfg.get("model_weight", 1.0)))

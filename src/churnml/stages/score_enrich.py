@@ -207,6 +207,8 @@ def offer_inputs(scored: pd.DataFrame, features: pd.DataFrame, models_dir: Path,
     uplift = predict_uplift(uplift_model, rows) if uplift_model else None
     causes = likely_cause(rows, causes_cfg, offers_cfg["likely_cause"])
     customers = join_customers(scored, causes)
+    if "as_of" not in customers and len(rows):  # the scoring date keys the holdout draw
+        customers = customers.assign(as_of=pd.Timestamp(rows["as_of"].iloc[0]))
     return customers, uplift
 
 
