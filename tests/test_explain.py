@@ -230,3 +230,20 @@ def test_a_strength_whose_condition_fails_is_never_said(templates):
 def test_a_direction_other_than_up_or_down_is_a_config_error():
     with pytest.raises(ConfigError, match="direction"):
         compile_templates([{"id": "x", "features": "a", "text": "t", "direction": "sideways"}])
+
+
+def test_a_model_other_than_attrition_or_winback_is_a_config_error():
+    with pytest.raises(ConfigError, match="model"):
+        compile_templates([{"id": "x", "features": "a", "text": "t", "model": "upsell"}])
+    with pytest.raises(ConfigError, match="direction"):  # the win-back model has no strengths
+        compile_templates([{"id": "x", "features": "a", "text": "t", "model": "winback",
+                            "direction": "down"}])
+
+
+def test_each_model_speaks_only_through_its_own_templates(templates):
+    X = pd.DataFrame({"survey_score_last": [2.0], "referral_90d": [1.0]}, index=["c"])
+    model = _Fixed(survey_score_last=1.0, referral_90d=0.5)
+    assert reason_codes(model, X, templates).loc["c"].dropna().tolist() == [
+        "last survey score 2 out of 10"]
+    assert reason_codes(model, X, templates, kind="winback").loc["c"].dropna().tolist() == [
+        "recommended us 1 time in the last 90 days"]

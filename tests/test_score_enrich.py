@@ -178,3 +178,36 @@ def test_offers_keep_their_cost_for_the_budget_tile(monkeypatch, tmp_path):
     monkeypatch.setattr(score_enrich, "choose_offers_from_config", lambda *a: chosen)
     offers = score_enrich.offers_for(scored, scored, tmp_path, {}, {})
     assert offers["offer_cost"].tolist() == [5.0, 0.0]
+
+
+class _Pushes:
+    """A fitted-model stand-in: every feature pushes the score up."""
+
+    def __init__(self, features: pd.DataFrame) -> None:
+        self.feature_names_in_ = tuple(c for c in features.columns if c != "customer_id")
+
+    def contributions(self, X: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame(1.0, index=X.index, columns=list(self.feature_names_in_))
+
+
+def test_win_back_reasons_never_give_churn_risks_as_reasons_to_come_back():
+    # the same unhappy history, once scored as active (attrition), once as lapsed (win-back):
+    # a bad survey, complaints and falling spend pushing p_winback up are no reasons to
+    # return, and must never be said as if they were
+    history = {"survey_score_last": 2.0, "complaint_90d": 3.0, "spend_90d": 40.0,
+               "spend_prev_90d": 100.0, "spend_ratio_90d": 0.4, "recency_days": 200.0,
+               "tenure_days": 900.0, "referral_90d": 1.0}
+    features = pd.DataFrame([{"customer_id": "active", **history},
+                             {"customer_id": "lapsed", **history}])
+    scored = pd.DataFrame({"customer_id": ["active", "lapsed"], "p_attrition": [0.9, np.nan],
+                           "p_winback": [np.nan, 0.8]})
+    model = _Pushes(features)
+    reasons = reasons_for(scored, features, pd.DataFrame({"customer_id": ["active", "lapsed"]}),
+                          {"attrition": model, "winback": model}, default_cfg("reasons")
+                          ).set_index("customer_id")
+    risks = set(reasons.loc["active"].dropna())
+    assert {"last survey score 2 out of 10", "3 complaints in the last 90 days"} <= risks
+    back = reasons.loc["lapsed"].dropna().tolist()
+    assert back  # the win-back model still says why they may return
+    assert not risks & set(back)
+    assert "recommended us 1 time in the last 90 days" in back

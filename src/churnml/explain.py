@@ -11,6 +11,12 @@ Templates sharing an ``id`` are one reason (``spend_90d`` and ``spend_ratio_90d`
 tell the spend-drop story): each customer gets it once, from the feature that
 contributed most. A feature without a template is never shown, so an
 internal column name can never reach a customer list.
+
+Each template is written for one model (``model``: ``attrition`` by default, or
+``winback``). The win-back model scores the chance a lapsed customer comes back, so a
+feature pushing its score up is a reason they may return: it is said only through the
+``winback`` templates, never in the attrition model's risk wording ("last survey score 2
+out of 10" is a churn risk, not a reason to come back).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ CONDITIONS = {"below": np.less, "above": np.greater, "at_least": np.greater_equa
               "at_most": np.less_equal}
 DERIVED = ("value", "pct_down", "pct_up", "s")
 UP, DOWN = "up", "down"  # a template's direction: risk reasons, strengths
+ATTRITION, WINBACK = "attrition", "winback"  # the model a template speaks for
 ZERO_DECIMALS = re.compile(r"\.0[fF]$")  # a format spec that rounds to whole numbers
 
 
@@ -49,6 +56,7 @@ class ReasonTemplate:
     columns: dict[str, str] = field(default_factory=dict)
     conditions: dict[str, float | str] = field(default_factory=dict)
     direction: str = UP
+    model: str = ATTRITION
 
 
 def compile_templates(entries: list[dict[str, Any]]) -> list[ReasonTemplate]:
@@ -58,7 +66,9 @@ def compile_templates(entries: list[dict[str, Any]]) -> list[ReasonTemplate]:
     ------
     ConfigError
         When a pattern is not a regular expression, a direction is not ``up`` or
-        ``down``, or a text uses a placeholder that is
+        ``down``, a model is not ``attrition`` or ``winback`` (a ``winback`` template
+        must be ``up``: the win-back model has no strengths), or a text uses a
+        placeholder that is
         neither derived (``value, pct_down, pct_up, s``), a named group of the pattern, nor a
         key of ``columns`` - or uses attribute / index access.
     """
@@ -80,8 +90,16 @@ def compile_templates(entries: list[dict[str, Any]]) -> list[ReasonTemplate]:
         if direction not in (UP, DOWN):
             raise ConfigError(f"reasons.templates {entry['id']!r}: direction {direction!r} "
                               f"is not {UP!r} or {DOWN!r}")
+        model = str(entry.get("model", ATTRITION))
+        if model not in (ATTRITION, WINBACK):
+            raise ConfigError(f"reasons.templates {entry['id']!r}: model {model!r} "
+                              f"is not {ATTRITION!r} or {WINBACK!r}")
+        if model == WINBACK and direction != UP:
+            raise ConfigError(f"reasons.templates {entry['id']!r}: a {WINBACK!r} template "
+                              f"must have direction {UP!r} (the win-back model has no "
+                              f"strengths)")
         out.append(ReasonTemplate(str(entry["id"]), pattern, str(entry["text"]),
-                                  entry.get("value"), columns, conditions, direction))
+                                  entry.get("value"), columns, conditions, direction, model))
     return out
 
 
@@ -244,7 +262,8 @@ def _place(text: list[np.ndarray], quoted: list[np.ndarray], scores: pd.DataFram
 
 def reason_codes(model: Explainable, X: pd.DataFrame, templates: list[ReasonTemplate] |
                  list[dict[str, Any]], top_k: int = 3, context: pd.DataFrame | None = None,
-                 min_contribution: float = 0.0, strengths: bool = True) -> pd.DataFrame:
+                 min_contribution: float = 0.0, strengths: bool = True,
+                 kind: str = ATTRITION) -> pd.DataFrame:
     """The top ``top_k`` reasons per row, as sentences.
 
     Parameters
@@ -264,6 +283,10 @@ def reason_codes(model: Explainable, X: pd.DataFrame, templates: list[ReasonTemp
     strengths
         Fill the slots the risk reasons leave empty with the ``direction: down``
         templates (features pulling the score down); False ignores those templates.
+    kind
+        The model ``model`` scores, ``attrition`` or ``winback``: only the templates
+        written for it are used (a feature raising ``p_winback`` is a reason to come
+        back, never said in the attrition model's risk wording).
 
     Returns
     -------
@@ -274,6 +297,7 @@ def reason_codes(model: Explainable, X: pd.DataFrame, templates: list[ReasonTemp
     """
     compiled = templates if templates and isinstance(templates[0], ReasonTemplate) \
         else compile_templates(list(templates))
+    compiled = [t for t in compiled if t.model == kind]
     data = X if context is None else pd.concat(
         [X, context.loc[:, [c for c in context.columns if c not in X.columns]]], axis=1)
     contrib = model.contributions(X)

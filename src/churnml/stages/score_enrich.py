@@ -76,6 +76,10 @@ def reasons_for(scored: pd.DataFrame, features: pd.DataFrame, segments: pd.DataF
                 models: dict[str, ChurnClassifier], reasons_cfg: dict[str, Any]) -> pd.DataFrame:
     """``reason_1..k`` per customer from the model that scored them.
 
+    Each model speaks through its own templates (``model: attrition`` or ``winback`` in
+    ``reasons.templates``): the attrition model's risk reasons and strengths, the
+    win-back model's reasons a lapsed customer may come back.
+
     The columns are there even when no row of ``scored`` is explained (empty string
     columns), so the scored list keeps its schema from run to run.
     """
@@ -93,7 +97,8 @@ def reasons_for(scored: pd.DataFrame, features: pd.DataFrame, segments: pd.DataF
                                   context=context.reindex(X.index),
                                   min_contribution=float(reasons_cfg["min_contribution"]),
                                   strengths=kind == "attrition" and bool(
-                                      reasons_cfg.get("strengths", True))))
+                                      reasons_cfg.get("strengths", True)),
+                                  kind=kind))
     names = [f"reason_{k + 1}" for k in range(int(reasons_cfg["top_k"]))]
     none = pd.DataFrame({n: pd.array([], dtype="string") for n in names},
                         index=pd.Index([], name="customer_id"))
