@@ -247,3 +247,21 @@ def test_each_model_speaks_only_through_its_own_templates(templates):
         "last survey score 2 out of 10"]
     assert reason_codes(model, X, templates, kind="winback").loc["c"].dropna().tolist() == [
         "recommended us 1 time in the last 90 days"]
+
+
+def test_incident_exposure_is_never_said_as_complaints_no_one_made(templates):
+    # a recall-like incident (a batch or region named in the incidents table) exposes its
+    # buyers before anyone complains: complaint rate 0, or the customer is its only
+    # complainer. The features count exposure, so the sentence says exposure - not that
+    # the customer, or other customers, complained.
+    X = pd.DataFrame({"incidents_exposed": [1.0, 2.0], "incidents_silent_exposed": [1.0, 2.0],
+                      "incident_complaint_rate_max": [0.0, 0.0],
+                      "shared_cause_incidents": [1.0, 1.0],
+                      "shared_cause_complaint_rate": [0.0, np.nan]}, index=["batch", "region"])
+    context = pd.DataFrame({"shared_cause_incident": ["INC0004", "INC0007"]}, index=X.index)
+    for push in ({"incidents_exposed": 1.0}, {"incident_complaint_rate_max": 1.0},
+                 {"shared_cause_incidents": 1.0}, {"shared_cause_complaint_rate": 1.0}):
+        reasons = reason_codes(_Fixed(**push), X, templates, top_k=1, context=context)
+        said = reasons["reason_1"].tolist()
+        assert all(pd.notna(s) and "exposed to" in s for s in said), said
+        assert not any("complain" in s for s in said), said
