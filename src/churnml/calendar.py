@@ -19,8 +19,7 @@ def observation_window(*timestamps: pd.Series) -> tuple[pd.Timestamp, pd.Timesta
     if not present:
         raise ConfigError("no timestamps in the data: cannot place snapshots")
     start = min(s.min() for s in present).normalize()
-    end = max(s.max() for s in present).normalize() + pd.Timedelta(days=1)
-    return start, end
+    return start, day_after(max(s.max() for s in present), start)
 
 
 def snapshot_dates(start: pd.Timestamp, end: pd.Timestamp, freq: str,
