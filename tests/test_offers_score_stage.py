@@ -30,6 +30,7 @@ def _timed_out_with_nothing(*args, **kwargs):
 
 def _case(n: int = 400, budget: float = 600.0, method: str = "exact"):
     scored = scored_frame(n, 9).rename(columns={"shared_cause_flag": "shared_cause_outreach"})
+    scored["as_of"] = pd.Timestamp("2025-01-01")  # as score_customers returns it
     features = pd.DataFrame({"customer_id": scored["customer_id"],
                              "as_of": pd.Timestamp("2025-01-01"),
                              "complaint_90d": np.arange(n) % 3 == 0})

@@ -204,7 +204,8 @@ def offer_inputs(scored: pd.DataFrame, features: pd.DataFrame, models_dir: Path,
     (also used by :mod:`churnml.notebook_helpers` to re-allocate under other budgets).
 
     ``causes_cfg`` (``segments.causes``) types each customer's likely cause from their
-    recent signals, which the priors of active customers read.
+    recent signals, which the priors of active customers read. ``scored`` is the scored
+    list with its ``as_of``, which keys the holdout draw (``offers.holdout_rotation``).
     """
     uplift_model = load_uplift_model(models_dir)
     ids = same_ids(features["customer_id"], scored["customer_id"])
@@ -212,8 +213,6 @@ def offer_inputs(scored: pd.DataFrame, features: pd.DataFrame, models_dir: Path,
     uplift = predict_uplift(uplift_model, rows) if uplift_model else None
     causes = likely_cause(rows, causes_cfg, offers_cfg["likely_cause"])
     customers = join_customers(scored, causes)
-    if "as_of" not in customers and len(rows):  # the scoring date keys the holdout draw
-        customers = customers.assign(as_of=pd.Timestamp(rows["as_of"].iloc[0]))
     return customers, uplift
 
 
