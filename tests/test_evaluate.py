@@ -96,3 +96,17 @@ def test_metric_direction_and_unknown_names():
     for bad in ("lift_30", "Brier", "roc_auc_lo", "n"):
         with pytest.raises(ConfigError, match=r"evaluate\.promotion_metric"):
             evaluate.lower_is_better(bad, [0.1, 0.2])
+
+
+@pytest.mark.parametrize("label", [0, 1])
+def test_one_class_test_set_reports_rankings_as_undefined(recwarn, label):
+    y, p = np.full(40, label), np.linspace(0.01, 0.5, 40)
+    m = evaluate.metrics_with_intervals(y, p, samples=10)
+    assert np.isnan(m["roc_auc"]) and np.isnan(m["pr_auc"])  # not 0.0 or 1.0
+    assert m["brier"] == pytest.approx(np.mean((p - label) ** 2))  # still defined
+    assert "roc_auc_lo" not in m
+    assert evaluate.single_class_note(y) == f"holds one class only: 40 rows, all {label}"
+    assert evaluate.single_class_note(np.array([0, 1, 0])) is None
+    roc = evaluate.roc_points(y, p, "model")
+    assert roc.empty and list(roc.columns) == ["model", "fpr", "tpr"]
+    assert not [w for w in recwarn if "y_true" in str(w.message)]  # no sklearn noise

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -64,3 +65,16 @@ def test_sweep_removes_only_the_temp_files_of_the_named_outputs(tmp_path):
     removed = io.sweep_temp_files(tmp_path, ["a.parquet"])
     assert [p.name for p in removed] == [".a.parquet.x1.tmp", ".a.parquet.x2.tmp"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [".b.json.x3.tmp", "a.parquet"]
+
+
+def test_metrics_json_writes_undefined_values_as_null(tmp_path):
+    import json
+    import math
+
+    obj = {"auc": float("nan"), "lift": [1.5, float("inf")], "n": 3,
+           "nested": {"x": np.float64("nan")}}
+    path = io.write_json(obj, tmp_path / "m.json", undefined_as_null=True)
+    assert json.loads(path.read_text(), parse_constant=lambda c: pytest.fail(c)) == {
+        "auc": None, "lift": [1.5, None], "n": 3, "nested": {"x": None}}
+    assert math.isnan(obj["auc"])  # the input is not changed
+    assert "NaN" in io.write_json(obj, tmp_path / "plain.json").read_text()

@@ -43,9 +43,10 @@ def test_check_blocks_until_the_feature_is_reviewed():
     assert not leakage_check(single_feature_auc(_frame(), HONEST), 0.95)["blocked"]
 
 
-def _stage_run(tmp_path, monkeypatch, features: list[str], reviewed: list[str]) -> list[str]:
+def _stage_run(tmp_path, monkeypatch, features: list[str], reviewed: list[str],
+               frame: pd.DataFrame | None = None) -> list[str]:
     """Run the evaluate stage in snapshot mode on the tiny frame; return promoted kinds."""
-    frame = _frame()
+    frame = _frame() if frame is None else frame
     train = frame[frame["role"] == "train"]
     model = ChurnClassifier(max_rounds=30).fit(train[features], train["target"])
     io.write_json(model.to_dict(), tmp_path / "models/attrition/model.json")
@@ -69,7 +70,7 @@ def _stage_run(tmp_path, monkeypatch, features: list[str], reviewed: list[str]) 
     results = evaluate_stage.run(tmp_path / "f.parquet", tmp_path / "l.parquet",
                                  tmp_path / "models", tmp_path / "reports", params)
     assert io.read_json(tmp_path / "reports/metrics.json")["attrition"]["leakage"] == (
-        results["attrition"]["leakage"])
+        io.json_ready(results["attrition"]["leakage"]))
     return promoted
 
 
@@ -80,6 +81,16 @@ def test_evaluate_stage_does_not_promote_a_model_with_an_unreviewed_leak(tmp_pat
     assert _stage_run(tmp_path / "b", monkeypatch, leaky,
                       reviewed=["days_to_cancellation"]) == ["churn-attrition"]
     assert _stage_run(tmp_path / "c", monkeypatch, HONEST, reviewed=[]) == ["churn-attrition"]
+
+
+def test_a_one_class_test_set_is_reported_and_not_promoted(tmp_path, monkeypatch, caplog):
+    frame = _frame()
+    frame.loc[frame["role"] == "test", "target"] = 0
+    assert _stage_run(tmp_path, monkeypatch, HONEST, reviewed=[], frame=frame) == []
+    report = io.read_json(tmp_path / "reports/metrics.json")["attrition"]
+    assert report["test_set"] == "holds one class only: 240 rows, all 0"
+    assert report["model"]["roc_auc"] is None  # standard JSON: no bare NaN
+    assert "not promoted: the test set holds one class only" in caplog.text
 
 
 def test_an_outcome_column_among_model_inputs_is_refused_naming_it():

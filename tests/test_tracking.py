@@ -138,3 +138,30 @@ def test_the_reported_version_is_the_one_loaded_even_if_the_alias_moves(cfg, tmp
     assert version == f"t-attrition/{first['version']}"  # the alias pointed there when read
     golden, _ = make_classification_frame(40, seed=11)
     np.testing.assert_array_equal(loaded.predict_proba(golden), first_model.predict_proba(golden))
+
+
+def test_an_undefined_test_metric_never_takes_the_alias(cfg, tmp_path):
+    import mlflow
+
+    _, _, first = _log(cfg, tmp_path, 20)
+    decision = tracking.promote_if_better(cfg, "t-attrition", first["version"], "roc_auc",
+                                          float("nan"), 0.0)
+    assert not decision["promoted"] and "undefined" in decision["reason"]
+    client = mlflow.MlflowClient(tracking_uri=cfg["uri"])
+    with pytest.raises(mlflow.exceptions.MlflowException):
+        client.get_model_version_by_alias("t-attrition", "champion")
+
+
+def test_a_champion_recorded_with_an_undefined_metric_gives_way(cfg, tmp_path):
+    import mlflow
+
+    _, _, first = _log(cfg, tmp_path, 20)
+    client = mlflow.MlflowClient(tracking_uri=cfg["uri"])
+    client.set_registered_model_alias("t-attrition", "champion", first["version"])
+    client.set_model_version_tag("t-attrition", first["version"], "test_roc_auc", "nan")
+    _, _, second = _log(cfg, tmp_path, 5)
+    decision = tracking.promote_if_better(cfg, "t-attrition", second["version"], "roc_auc",
+                                          0.6, 0.0)
+    assert decision["promoted"], decision
+    _, version = tracking.load_registered("models:/t-attrition@champion", cfg)
+    assert version == f"t-attrition/{second['version']}"

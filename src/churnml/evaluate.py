@@ -59,10 +59,16 @@ def top_share_metrics(y: np.ndarray, p: np.ndarray, fraction: float) -> tuple[fl
 
 def point_metrics(y: np.ndarray, p: np.ndarray, bins: int,
                   top_fractions: Sequence[float]) -> dict[str, float]:
-    """ROC-AUC, PR-AUC, Brier, ECE, lift and capture at each top fraction."""
+    """ROC-AUC, PR-AUC, Brier, ECE, lift and capture at each top fraction.
+
+    The two ranking metrics are NaN when ``y`` holds one class (see
+    :func:`single_class_note`): no ranking can be judged then, and scikit-learn would
+    report 0 or 1 for the PR-AUC.
+    """
+    both = single_class_note(y) is None
     out = {
-        "roc_auc": float(roc_auc_score(y, p)),
-        "pr_auc": float(average_precision_score(y, p)),
+        "roc_auc": float(roc_auc_score(y, p)) if both else float("nan"),
+        "pr_auc": float(average_precision_score(y, p)) if both else float("nan"),
         "brier": float(brier_score_loss(y, p)),
         "ece": expected_calibration_error(y, p, bins),
     }
@@ -70,6 +76,14 @@ def point_metrics(y: np.ndarray, p: np.ndarray, bins: int,
         pct = round(100 * fraction)
         out[f"lift_{pct}"], out[f"capture_{pct}"] = top_share_metrics(y, p, fraction)
     return out
+
+
+def single_class_note(y: np.ndarray) -> str | None:
+    """Why the rankings of outcomes ``y`` cannot be judged, or None when both classes occur."""
+    values = np.unique(y)
+    if len(values) > 1:
+        return None
+    return f"holds one class only: {len(y)} rows, all {values[0] if len(values) else '-'}"
 
 
 def metric_names(top_fractions: Sequence[float]) -> list[str]:
@@ -143,7 +157,11 @@ def metrics_with_intervals(y: np.ndarray, p: np.ndarray, *, bins: int = 10,
 
 
 def roc_points(y: np.ndarray, p: np.ndarray, name: str, max_points: int = 200) -> pd.DataFrame:
-    """ROC curve thinned to at most ``max_points`` points, labelled with ``name``."""
+    """ROC curve thinned to at most ``max_points`` points, labelled with ``name`` (no
+    points when ``y`` holds one class: the curve is undefined)."""
+    if single_class_note(y) is not None:
+        return pd.DataFrame({"model": pd.Series(dtype=object), "fpr": pd.Series(dtype=float),
+                             "tpr": pd.Series(dtype=float)})
     fpr, tpr, _ = roc_curve(y, p)
     keep = np.unique(np.linspace(0, len(fpr) - 1, min(max_points, len(fpr))).astype(int))
     return pd.DataFrame({"model": name, "fpr": fpr[keep].round(5), "tpr": tpr[keep].round(5)})

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import os
 import secrets
 from collections.abc import Iterator
@@ -113,10 +114,26 @@ def write_csv(df: pd.DataFrame, path: Path | str) -> Path:
     return Path(path)
 
 
-def write_json(obj: Any, path: Path | str) -> Path:
-    """Write ``obj`` as indented, key-sorted JSON atomically."""
+def json_ready(obj: Any) -> Any:
+    """``obj`` with every NaN or infinite float (in nested dicts, lists, tuples) as None."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {key: json_ready(value) for key, value in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [json_ready(value) for value in obj]
+    return obj
+
+
+def write_json(obj: Any, path: Path | str, *, undefined_as_null: bool = False) -> Path:
+    """Write ``obj`` as indented, key-sorted JSON atomically.
+
+    With ``undefined_as_null``, NaN and infinite floats are written as ``null`` (standard
+    JSON, for metrics files that other tools read; see :func:`json_ready`).
+    """
+    data = json_ready(obj) if undefined_as_null else obj
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n", "utf-8")
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n", "utf-8")
     return Path(path)
 
 

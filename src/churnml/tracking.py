@@ -9,6 +9,7 @@ example, registered under a stable name, and promoted with the ``champion`` alia
 from __future__ import annotations
 
 import logging
+import math
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -187,7 +188,9 @@ def promote_if_better(cfg: dict[str, Any], name: str, version: str, metric: str,
     Beating means ``value`` above the champion's by more than ``min_improvement`` for
     higher-is-better metrics (``roc_auc``, ...), below it by more than that for
     ``brier`` and ``ece``. The decision and its reason are recorded as tags on the
-    model version. An unknown ``metric`` raises :class:`~churnml.errors.ConfigError`.
+    model version. An undefined ``value`` (NaN: e.g. a one-class test set) is never
+    promoted, and a champion whose recorded value is undefined gives way to any defined
+    one. An unknown ``metric`` raises :class:`~churnml.errors.ConfigError`.
     """
     lower = lower_is_better(metric)
     mlflow = _mlflow()
@@ -200,10 +203,14 @@ def promote_if_better(cfg: dict[str, Any], name: str, version: str, metric: str,
             current = client.get_model_version_by_alias(name, alias)
         except mlflow.exceptions.MlflowException:
             current = None
-        if current is None or str(current.version) == str(version):
+        if not math.isfinite(value):
+            promoted, reason = False, f"test {metric} is undefined ({value})"
+        elif current is None or str(current.version) == str(version):
             promoted, reason = True, "no champion yet" if current is None else "already champion"
         else:
-            best = float(current.tags.get(f"test_{metric}", "inf" if lower else "-inf"))
+            best = float(current.tags.get(f"test_{metric}", "nan"))
+            if not math.isfinite(best):  # not recorded, or undefined: any defined value wins
+                best = math.inf if lower else -math.inf
             promoted = (value < best - min_improvement if lower
                         else value > best + min_improvement)
             need = f"< -{min_improvement}" if lower else f"> +{min_improvement}"

@@ -52,6 +52,10 @@ def evaluate_kind(frame: pd.DataFrame, model: ChurnClassifier, kind: str, horizo
         samples=int(cfg["bootstrap_samples"]), seed=int(cfg["bootstrap_seed"]))
         for name, p in scores.items()}
     metrics["test_as_of"] = str(frame.loc[frame["role"] == "test", "as_of"].max().date())
+    if (note := evaluate.single_class_note(y)) is not None:
+        metrics["test_set"] = note
+        log.warning("%s: the test set (as of %s) %s; its ROC-AUC and PR-AUC are undefined",
+                    kind, metrics["test_as_of"], note)
     test = frame[frame["role"] == "test"]
     columns = [c for c in cfg["slices"] if c in test.columns]
     metrics["slices"] = evaluate.sliced_metrics(y, scores["model"].to_numpy(), test[columns],
@@ -126,7 +130,7 @@ def run(features_file: Path, labels_file: Path, models_dir: Path, reports_dir: P
         results[kind] = {"skipped": "no win-back model in snapshot mode"}
         for name, table in tables.items():
             io.write_csv(table.iloc[0:0], reports_dir / "plots" / f"{kind}_{name}.csv")
-    io.write_json(results, reports_dir / "metrics.json")
+    io.write_json(results, reports_dir / "metrics.json", undefined_as_null=True)
     for kind in kinds:
         name = params["tracking"][f"{kind}_model_name"]
         run_info = tracking.find_version(params["tracking"], name,
@@ -144,6 +148,10 @@ def run(features_file: Path, labels_file: Path, models_dir: Path, reports_dir: P
                         run_info["name"], run_info["version"],
                         results[kind]["leakage"]["suspects"],
                         cfg["leakage_max_single_feature_auc"])
+            continue
+        if "test_set" in results[kind]:
+            log.warning("%s v%s not promoted: the test set %s", run_info["name"],
+                        run_info["version"], results[kind]["test_set"])
             continue
         metric = cfg["promotion_metric"]
         tracking.promote_if_better(params["tracking"], run_info["name"], run_info["version"],
