@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from churnml import io, tracking
@@ -165,3 +166,20 @@ def test_a_champion_recorded_with_an_undefined_metric_gives_way(cfg, tmp_path):
     assert decision["promoted"], decision
     _, version = tracking.load_registered("models:/t-attrition@champion", cfg)
     assert version == f"t-attrition/{second['version']}"
+
+
+def test_a_category_missing_from_the_whole_example_is_still_declared_text(cfg, tmp_path):
+    import mlflow
+
+    X, y = make_classification_frame()
+    model = ChurnClassifier(max_rounds=5, min_child_samples=10).fit(X, y)
+    path = io.write_json(model.to_dict(), tmp_path / "model.json")
+    example = X.head(3).assign(region=pd.Series([None] * 3, dtype=object))
+    info = tracking.log_training_run(
+        cfg, registered_name="t-attrition", model_file=path, model=model, example=example,
+        params={}, metrics={}, tags={tracking.MODEL_SHA_TAG: io.sha256_file(path)})
+    inputs = mlflow.models.get_model_info(
+        f"models:/t-attrition/{info['version']}").signature.inputs.to_dict()
+    assert {spec["name"]: spec["type"] for spec in inputs} == {
+        "recency_days": "double", "frequency": "double", "region": "string",
+        "tenure_days": "double", "monetary": "double"}

@@ -117,8 +117,9 @@ def log_training_run(cfg: dict[str, Any], *, registered_name: str, model_file: P
     example = example.reset_index(drop=True)
     ints = example.select_dtypes("integer").columns
     example = example.astype(dict.fromkeys(ints, "float64"))
-    signature = infer_signature(example, pd.Series(model.predict_proba(example)[:, 1],
-                                                   name="probability"))
+    signature = _declare_categories_as_text(
+        infer_signature(example, pd.Series(model.predict_proba(example)[:, 1],
+                                           name="probability")), model)
     with mlflow.start_run(experiment_id=experiment_id, run_name=registered_name) as run:
         mlflow.log_params(params)
         mlflow.log_metrics(metrics)
@@ -135,6 +136,17 @@ def log_training_run(cfg: dict[str, Any], *, registered_name: str, model_file: P
              "registered" if registered else "same model as", registered_name, version)
     return {"run_id": run.info.run_id, "name": registered_name, "version": version,
             "registered": registered}
+
+
+def _declare_categories_as_text(signature: Any, model: ChurnClassifier) -> Any:
+    """``signature`` with the model's categorical inputs typed ``string``: a category that
+    is missing from every example row is inferred as ``Any``, which checks nothing."""
+    from mlflow.models import ModelSignature
+    from mlflow.types import ColSpec, DataType, Schema
+
+    specs = [ColSpec(DataType.string, spec.name, required=spec.required)
+             if spec.name in model.categories_ else spec for spec in signature.inputs.inputs]
+    return ModelSignature(inputs=Schema(specs), outputs=signature.outputs)
 
 
 def _register_once(name: str, model_uri: str, model_sha256: str) -> tuple[str, bool]:
