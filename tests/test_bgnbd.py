@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -14,11 +15,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import approx_fprime
 from sklearn.base import clone
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 from churnml.models.bgnbd import (
     BGNBD,
     BGNBDBaseline,
+    _common_dropout_loglik,
     _loglik,
     _loglik_grad,
     rfm_from_features,
@@ -42,6 +44,17 @@ SIM_PARAMS = {"r": 0.8, "alpha": 6.0, "a": 1.6, "b": 4.0}
 SIM_N, SIM_SEED, SIM_HORIZON = 40_000, 20050101, 26.0
 SIM_Z = 4.0  # allowed Monte-Carlo error, in standard errors
 SIM_GROUPS = [0, 1, 2, 3]  # x values checked one by one; 3 means "3 or more"
+# Drop-out without heterogeneity: a, b so large that every customer has p = 0.1.
+COMMON_DROP, COMMON_SCALE = 0.1, 1e9
+COMMON_PARAMS = {
+    "r": 0.8,
+    "alpha": 6.0,
+    "a": COMMON_DROP * COMMON_SCALE,
+    "b": (1 - COMMON_DROP) * COMMON_SCALE,
+}
+COMMON_N, COMMON_T = 1000, (10.0, 40.0)
+RUN_OFF_SEED = 0  # a sample whose MLE is at a, b = inf
+FINITE_SEED = 4  # a sample whose MLE is finite (a = 31.5, b = 286): chance heterogeneity
 
 
 def _model(r: float, alpha: float, a: float, b: float) -> BGNBD:
@@ -105,6 +118,53 @@ def test_l2_penalty_shrinks_log_parameters(cdnow_rfm: pd.DataFrame) -> None:
     norm = [np.linalg.norm(np.log([m.r_, m.alpha_, m.a_, m.b_])) for m in (plain, shrunk)]
     assert norm[1] < norm[0]
     assert shrunk.loglik_ < plain.loglik_
+
+
+def test_loglik_stays_accurate_as_a_and_b_grow() -> None:
+    # betaln(a, b + x) - betaln(a, b) lost ~1e-4 at a + b = 1e12 (round-off of numbers
+    # of size 1e11): the optimizer then stopped on noise ("ABNORMAL") on such data.
+    rng = np.random.default_rng(SIM_SEED)
+    x = rng.integers(0, 30, 200).astype(float)
+    t_end = rng.uniform(1.0, 40.0, 200)
+    tx = np.where(x > 0, rng.uniform(0.0, 1.0, 200) * t_end, 0.0)
+    r, alpha, scale = 1.1, 2.8, 1e12
+    params = np.array([r, alpha, COMMON_DROP * scale, (1 - COMMON_DROP) * scale])
+    limit = _common_dropout_loglik(r, alpha, COMMON_DROP, x, tx, t_end)
+    np.testing.assert_allclose(_loglik(params, x, tx, t_end), limit, rtol=0, atol=1e-8)
+    log_point = np.log(params)
+    numeric = approx_fprime(log_point, lambda q: _loglik(np.exp(q), x, tx, t_end).sum(), 1e-6)
+    analytic = _loglik_grad(params, x, tx, t_end)[1].sum(axis=1) * params
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-4, atol=1e-4)
+
+
+def _common_dropout_sample(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    t_end = rng.uniform(*COMMON_T, COMMON_N)
+    sample = _simulate(COMMON_PARAMS, t_end, 0.0, rng)
+    return sample["x"], sample["tx"], t_end
+
+
+def test_fit_says_when_a_and_b_run_off() -> None:
+    # The built-in world's win-back rows fit like this: before, "BG/NBD fit: ABNORMAL".
+    data = _common_dropout_sample(RUN_OFF_SEED)
+    with pytest.warns(ConvergenceWarning, match="a and b grow without bound") as caught:
+        model = BGNBD().fit(*data)
+    message = str(caught[0].message)
+    assert "no heterogeneity in the drop-out probability" in message and "l2" in message
+    assert model.a_ / (model.a_ + model.b_) == pytest.approx(COMMON_DROP, abs=0.02)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        shrunk = BGNBD(l2=1e-3).fit(*data)
+    assert shrunk.a_ + shrunk.b_ < model.a_ + model.b_
+
+
+def test_fit_at_a_finite_mle_does_not_warn() -> None:
+    # Before, the line search failed on round-off here ("ABNORMAL") at this very estimate.
+    data = _common_dropout_sample(FINITE_SEED)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = BGNBD().fit(*data)
+    assert 10 < model.a_ + model.b_ < 1e3
 
 
 def test_p_alive_is_one_without_repeat_purchases() -> None:

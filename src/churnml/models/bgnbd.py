@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.optimize import minimize
-from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
+from scipy.special import digamma, expit, gammaln, hyp2f1
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
@@ -65,17 +65,56 @@ def _distinct(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return values, inverse.reshape(x.shape)
 
 
+def _counts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct repeat counts as integers and the index back; x must be whole numbers."""
+    ux, inv = _distinct(x)
+    if not np.array_equal(ux, np.round(ux)):
+        raise ValueError("frequency (repeat purchases) must be whole numbers")
+    return ux.astype(np.int64), inv
+
+
+def _beta_sums(a: float, b: float, n_max: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Running sums over k < n, n = 0 .. n_max, that give the beta ratios and their slopes.
+
+    ``log B(a, b + n) / B(a, b) = sum log((b + k) / (a + b + k))`` and its derivatives
+    in a and b, summed term by term: the difference ``betaln(a, b + n) - betaln(a, b)``
+    of two numbers of size ~a + b would lose their digits as a, b grow (the direction
+    in which the fit runs off on data without drop-out heterogeneity).
+
+    Returns
+    -------
+    log_ratio, d_a, d_b
+        Arrays of length ``n_max + 1``: the log ratio, minus sum 1 / (a + b + k)
+        (its a-derivative) and sum a / ((b + k)(a + b + k)) (its b-derivative).
+    """
+    k = np.arange(n_max, dtype=float)
+
+    def running(terms: np.ndarray) -> np.ndarray:
+        return np.concatenate([[0.0], np.cumsum(terms)])
+
+    return (
+        running(-np.log1p(a / (b + k))),
+        running(-1.0 / (a + b + k)),
+        running(a / ((b + k) * (a + b + k))),
+    )
+
+
 def _loglik_parts(
     params: np.ndarray, x: np.ndarray, tx: np.ndarray, t_end: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """FHL (2005) eq. 6 in log space: (common factor, still-alive term, dropped-out term)."""
+    """FHL (2005) eq. 6 in log space: (common factor, still-alive term, dropped-out term).
+
+    Uses ``B(a + 1, b + x - 1) = B(a, b + x - 1) a / (a + b + x - 1)`` for the
+    dropped-out term, so both beta ratios come from :func:`_beta_sums`.
+    """
     r, alpha, a, b = params
-    ux, inv = _distinct(x)
-    beta_ab = betaln(a, b)
+    ux, inv = _counts(x)
+    log_ratio = _beta_sums(a, b, int(ux.max(initial=0)))[0]
     head = (gammaln(r + ux) - gammaln(r) + r * np.log(alpha))[inv]
-    still_alive = (betaln(a, b + ux) - beta_ab)[inv] - (r + x) * np.log(alpha + t_end)
-    b_after = np.where(ux > 0, b + ux - 1, b)  # placeholder where x = 0; that term is masked
-    dropped = np.where(ux > 0, betaln(a + 1, b_after) - beta_ab, -np.inf)[inv]
+    still_alive = log_ratio[ux][inv] - (r + x) * np.log(alpha + t_end)
+    before = np.maximum(ux - 1, 0)  # placeholder where x = 0; that term is masked
+    dropped = np.log(a) - np.log(a + b + before) + log_ratio[before]
+    dropped = np.where(ux > 0, dropped, -np.inf)[inv]
     return head, still_alive, dropped - (r + x) * np.log(alpha + tx)
 
 
@@ -94,15 +133,29 @@ def _loglik_grad(
     tail = np.logaddexp(still_alive, dropped)
     w_alive = np.exp(still_alive - tail)
     w_dropped = 1.0 - w_alive  # 0 where x = 0, so the placeholder below never counts
-    ux, inv = _distinct(x)
+    ux, inv = _counts(x)
+    _, sum_a, sum_b = _beta_sums(a, b, int(ux.max(initial=0)))
+    before = np.maximum(ux - 1, 0)
     d_r = (digamma(r + ux) - digamma(r))[inv] + np.log(alpha)
     d_r -= w_alive * np.log(alpha + t_end) + w_dropped * np.log(alpha + tx)
     d_alpha = r / alpha - (r + x) * (w_alive / (alpha + t_end) + w_dropped / (alpha + tx))
-    base = digamma(a + b) - digamma(a + b + ux)[inv]
-    d_a = base + w_dropped / a  # digamma(a + 1) - digamma(a) = 1 / a
-    d_b = base - digamma(b) + w_alive * digamma(b + ux)[inv]
-    d_b += w_dropped * digamma(np.where(ux > 0, b + ux - 1, b))[inv]
+    d_a = sum_a[ux][inv] + w_dropped / a
+    d_b = w_alive * sum_b[ux][inv] + w_dropped * (sum_b[before] - 1.0 / (a + b + before))[inv]
     return head + tail, np.stack([d_r, d_alpha, d_a, d_b])
+
+
+def _common_dropout_loglik(
+    r: float, alpha: float, p: float, x: np.ndarray, tx: np.ndarray, t_end: np.ndarray
+) -> np.ndarray:
+    """Per-customer log-likelihood in the limit a, b -> inf with a / (a + b) = p.
+
+    The drop-out probability is then p for everyone (no heterogeneity): the beta
+    ratios of eq. 6 become ``(1 - p) ** x`` and ``p (1 - p) ** (x - 1)``.
+    """
+    head = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
+    still_alive = x * np.log1p(-p) - (r + x) * np.log(alpha + t_end)
+    dropped = np.log(p) + np.maximum(x - 1, 0) * np.log1p(-p) - (r + x) * np.log(alpha + tx)
+    return head + np.logaddexp(still_alive, np.where(x > 0, dropped, -np.inf))
 
 
 class BGNBD(BaseEstimator):
@@ -139,15 +192,18 @@ class BGNBD(BaseEstimator):
         Parameters
         ----------
         frequency, recency, T
-            Repeat purchases x, time of the last purchase t_x, observed span T, one
-            entry per customer, with x >= 0 and 0 <= t_x <= T.
+            Repeat purchases x (whole numbers), time of the last purchase t_x,
+            observed span T, one entry per customer, with x >= 0 and 0 <= t_x <= T.
 
         Returns
         -------
         BGNBD
-            ``self``; warns with ``ConvergenceWarning`` when the optimizer fails,
-            which happens when the MLE sits at infinity (e.g. a, b -> inf on tiny
-            or homogeneous data: pass a small ``l2`` then).
+            ``self``; warns with ``ConvergenceWarning`` when the optimizer fails or
+            the MLE sits at infinity, naming the parameters that run off. The usual
+            case is a, b -> inf together with a / (a + b) fixed: the data show no
+            heterogeneity in the drop-out probability, the fit approaches the model
+            with one common drop-out probability (its predictions are sound) but
+            a and b themselves are arbitrary; pass a small ``l2`` to keep them finite.
         """
         x, tx, t_end = _rfm_arrays(frequency, recency, T)
 
@@ -161,11 +217,52 @@ class BGNBD(BaseEstimator):
         bounds = [(-LOG_PARAM_BOUND, LOG_PARAM_BOUND)] * len(PARAM_NAMES)
         opts = {"ftol": FIT_TOL, "gtol": FIT_TOL, "maxiter": FIT_MAX_ITER}
         res = minimize(objective, start, jac=True, method="L-BFGS-B", bounds=bounds, options=opts)
-        if not res.success:
-            warnings.warn(f"BG/NBD fit: {res.message}", ConvergenceWarning, stacklevel=2)
         self.r_, self.alpha_, self.a_, self.b_ = (float(v) for v in np.exp(res.x))
         self.loglik_ = float(_loglik(self._params(), x, tx, t_end).sum())
+        run_off = self._run_off(res.x, x, tx, t_end)
+        if run_off:
+            status = "" if res.success else f" (optimizer: {res.message})"
+            remedy = "pass a small l2 > 0" if self.l2 == 0 else f"raise l2 (now {self.l2:g})"
+            warnings.warn(
+                f"BG/NBD fit: the estimate is at infinity: {'; '.join(run_off)}{status}. "
+                f"For finite estimates, {remedy}",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        elif not res.success:
+            warnings.warn(f"BG/NBD fit: {res.message}", ConvergenceWarning, stacklevel=2)
         return self
+
+    def _run_off(
+        self, log_params: np.ndarray, x: np.ndarray, tx: np.ndarray, t_end: np.ndarray
+    ) -> list[str]:
+        """Why the fitted parameters stand for an MLE at infinity, one phrase each (or none).
+
+        a, b run off together when the common-drop-out limit (a, b -> inf at the fitted
+        a / (a + b), r and alpha) has a higher likelihood than the fit: the likelihood
+        still rises along that ray, however slowly, so the optimizer stops wherever
+        the gain drops below its tolerance. Checked for the plain MLE only (``l2`` = 0:
+        a penalty keeps the estimate finite on purpose). Any other log-parameter that
+        ends on the cap ``LOG_PARAM_BOUND`` runs off too.
+        """
+        found, collapsed = [], set()
+        p_drop = self.a_ / (self.a_ + self.b_)
+        if self.l2 == 0 and 0 < p_drop < 1:
+            limit = _common_dropout_loglik(self.r_, self.alpha_, p_drop, x, tx, t_end).sum()
+            if limit > self.loglik_:
+                found.append(
+                    f"a and b grow without bound at a / (a + b) = {p_drop:.4g} (stopped at "
+                    f"a = {self.a_:.3g}, b = {self.b_:.3g}; the limit's log-likelihood is "
+                    f"{limit - self.loglik_:.3g} higher still): the data show no heterogeneity "
+                    f"in the drop-out probability, so the fit is the model with one common "
+                    f"drop-out probability {p_drop:.4g}, and a and b are arbitrary"
+                )
+                collapsed = {"a", "b"}
+        for name, value in zip(PARAM_NAMES, log_params, strict=True):
+            if name not in collapsed and abs(value) >= LOG_PARAM_BOUND:
+                where = "infinity" if value > 0 else "0"
+                found.append(f"{name} runs off to {where} (log {name} = {value:g} is the cap)")
+        return found
 
     def _params(self) -> np.ndarray:
         check_is_fitted(self, ["r_", "alpha_", "a_", "b_"])
