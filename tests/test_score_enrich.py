@@ -112,7 +112,7 @@ class _Pulls:
 @pytest.mark.parametrize("strengths", [True, False])
 def test_strengths_explain_attrition_scores_only(strengths):
     scored = pd.DataFrame({"customer_id": ["active", "lapsed"], "p_attrition": [0.01, np.nan],
-                           "p_winback": [np.nan, 0.2]})
+                           "p_winback": [np.nan, 0.2], "risk_band": ["low", None]})
     features = pd.DataFrame({"customer_id": ["active", "lapsed"], "recency_days": [3.0, 4.0]})
     cfg = {**default_cfg("reasons"), "strengths": strengths}
     reasons = reasons_for(scored, features, pd.DataFrame({"customer_id": ["active", "lapsed"]}),
@@ -123,10 +123,23 @@ def test_strengths_explain_attrition_scores_only(strengths):
     assert pd.isna(reasons.loc["lapsed", "reason_1"])  # the win-back model never says strengths
 
 
+def test_customers_in_the_risk_bands_never_hear_strengths_as_their_reasons():
+    # a 53 % risk customer whose risk features match no template used to be given
+    # "bought something 28 days ago" as reason_1; strengths are for the others on the list
+    scored = pd.DataFrame({"customer_id": ["high", "offered"], "p_attrition": [0.53, 0.02],
+                           "p_winback": [np.nan, np.nan], "risk_band": ["high", "low"]})
+    features = pd.DataFrame({"customer_id": ["high", "offered"], "recency_days": [28.0, 3.0]})
+    reasons = reasons_for(scored, features, pd.DataFrame({"customer_id": ["high", "offered"]}),
+                          {"attrition": _Pulls()}, default_cfg("reasons")).set_index(
+                              "customer_id")
+    assert pd.isna(reasons.loc["high", "reason_1"])
+    assert reasons.loc["offered", "reason_1"] == "bought something 3 days ago"
+
+
 def test_no_one_to_explain_still_gives_empty_reason_columns():
     # reasons.max_customers: 0, or a subset without anyone at risk or offered something
     scored = pd.DataFrame({"customer_id": ["a", "b"], "p_attrition": [0.1, np.nan],
-                           "p_winback": [np.nan, 0.2]})
+                           "p_winback": [np.nan, 0.2], "risk_band": ["low", None]})
     features = pd.DataFrame({"customer_id": ["a", "b"], "recency_days": [3.0, 4.0]})
     cfg = {**default_cfg("reasons"), "top_k": 3}
     reasons = reasons_for(scored.iloc[:0], features, pd.DataFrame({"customer_id": ["a", "b"]}),
@@ -200,7 +213,7 @@ def test_win_back_reasons_never_give_churn_risks_as_reasons_to_come_back():
     features = pd.DataFrame([{"customer_id": "active", **history},
                              {"customer_id": "lapsed", **history}])
     scored = pd.DataFrame({"customer_id": ["active", "lapsed"], "p_attrition": [0.9, np.nan],
-                           "p_winback": [np.nan, 0.8]})
+                           "p_winback": [np.nan, 0.8], "risk_band": ["high", None]})
     model = _Pushes(features)
     reasons = reasons_for(scored, features, pd.DataFrame({"customer_id": ["active", "lapsed"]}),
                           {"attrition": model, "winback": model}, default_cfg("reasons")

@@ -77,28 +77,38 @@ def reasons_for(scored: pd.DataFrame, features: pd.DataFrame, segments: pd.DataF
     """``reason_1..k`` per customer from the model that scored them.
 
     Each model speaks through its own templates (``model: attrition`` or ``winback`` in
-    ``reasons.templates``): the attrition model's risk reasons and strengths, the
-    win-back model's reasons a lapsed customer may come back.
+    ``reasons.templates``): the attrition model's risk reasons, the win-back model's
+    reasons a lapsed customer may come back. Strengths (``reasons.strengths``) fill
+    empty slots only for customers outside ``reasons.explain_risk_bands``, those on
+    the list for an offer: for a customer in those bands a strength ("bought something
+    28 days ago") would read as the reason for their risk.
 
     The columns are there even when no row of ``scored`` is explained (empty string
     columns), so the scored list keeps its schema from run to run.
+
+    Parameters
+    ----------
+    scored
+        ``customer_id, p_attrition, p_winback, risk_band`` per customer to explain.
     """
     by_id = features.set_index("customer_id")
     context = segments.set_index("customer_id")
+    at_risk = scored["risk_band"].isin(reasons_cfg["explain_risk_bands"])
+    strengths = bool(reasons_cfg.get("strengths", True))
+    groups = [("attrition", scored["p_attrition"].notna() & at_risk, False),
+              ("attrition", scored["p_attrition"].notna() & ~at_risk, strengths),
+              ("winback", scored["p_winback"].notna(), False)]
     parts = []
-    for kind, prob in (("attrition", "p_attrition"), ("winback", "p_winback")):
-        ids = scored.loc[scored[prob].notna(), "customer_id"]
+    for kind, rows, with_strengths in groups:
+        ids = scored.loc[rows, "customer_id"]
         if ids.empty or kind not in models:
             continue
-        model = models[kind]
-        X = by_id.loc[ids, list(model.feature_names_in_)]
-        parts.append(reason_codes(model, X, reasons_cfg["templates"],
+        X = by_id.loc[ids, list(models[kind].feature_names_in_)]
+        parts.append(reason_codes(models[kind], X, reasons_cfg["templates"],
                                   top_k=int(reasons_cfg["top_k"]),
                                   context=context.reindex(X.index),
                                   min_contribution=float(reasons_cfg["min_contribution"]),
-                                  strengths=kind == "attrition" and bool(
-                                      reasons_cfg.get("strengths", True)),
-                                  kind=kind))
+                                  strengths=with_strengths, kind=kind))
     names = [f"reason_{k + 1}" for k in range(int(reasons_cfg["top_k"]))]
     none = pd.DataFrame({n: pd.array([], dtype="string") for n in names},
                         index=pd.Index([], name="customer_id"))
