@@ -292,3 +292,25 @@ def test_the_summary_shows_offer_spend_against_the_budget(tmp_path, models, prof
     page = (tmp_path / "summary.html").read_text()
     assert "270 of 2,000" in page and "budget used" in page
     assert "offer costs not in this run" not in page
+
+
+def test_the_manifest_names_the_offer_settings_and_uplift_files_behind_the_list(tmp_path,
+                                                                                 caplog):
+    from churnml.stages import score_inputs
+
+    params = {"offers": {"budget": 2000}, "reasons": {"top_k": 3}, "segments": {"x": 1},
+              "data": {"mode": "event_log"}}
+    absent = score_inputs.offer_provenance(params, tmp_path)
+    assert absent["uplift_files"] == {"model.json": "absent", "response_lines.json": "absent"}
+    assert "no uplift model" in caplog.text and str(tmp_path / "uplift") in caplog.text
+    (tmp_path / "uplift").mkdir()
+    (tmp_path / "uplift" / "model.json").write_text("{}")
+    present = score_inputs.offer_provenance(params, tmp_path)
+    assert present["uplift_files"]["model.json"] == io.sha256_file(tmp_path / "uplift/model.json")
+    assert present["offers_config"] == {"budget": 2000}
+    cheaper = score_inputs.offer_provenance({**params, "offers": {"budget": 300}}, tmp_path)
+    assert cheaper["offers_config"] != present["offers_config"]
+    assert set(present["config_sha256"]) == {"reasons", "segments"}
+    other = score_inputs.offer_provenance({**params, "reasons": {"top_k": 2}}, tmp_path)
+    assert other["config_sha256"]["reasons"] != present["config_sha256"]["reasons"]
+    assert score_inputs.offer_provenance({**params, "data": {"mode": "snapshot"}}, tmp_path) == {}

@@ -261,9 +261,10 @@ def run(data_dir: Path, model: str, as_of: str | None, out_dir: Path,
             features, total = score_inputs.features_for(data_dir, date, params, subset)
             refuse_outcome_columns(features.columns, f"features computed from {data_dir}")
             features, segments = with_segments(features, data_dir, date, params, models)
-        fields = {"inputs": score_inputs.input_hashes(data_dir),
-                  "subset": subset.describe(len(features), total)}
         models_dir = MODELS_DIR if model.startswith(REGISTRY_PREFIX) else Path(model)
+        fields = {"inputs": score_inputs.input_hashes(data_dir),
+                  "subset": subset.describe(len(features), total),
+                  **score_inputs.offer_provenance(params, models_dir)}
         scorer = make_scorer(models, versions, params, data_dir, models_dir, segments)
         return score_and_write(features, scorer,
                                profiles, out_dir, params, as_of=date.isoformat(),

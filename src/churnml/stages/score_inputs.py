@@ -3,6 +3,7 @@ quick-look subsets, input hashes."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import shutil
@@ -20,6 +21,7 @@ import pyarrow.parquet as pq
 from churnml import drift, io, snapshot
 from churnml.errors import ConfigError
 from churnml.models import ChurnClassifier
+from churnml.stages import train_uplift
 from churnml.stages.common import MODELS_DIR, model_file
 from churnml.stages.features import compute
 
@@ -182,6 +184,30 @@ def _restricted_copy(data_dir: Path, dest: Path, subset: Subset) -> Path:
         elif path.is_file():
             shutil.copy2(path, dest / path.name)
     return dest
+
+
+def offer_provenance(params: dict[str, Any], models_dir: Path) -> dict[str, Any]:
+    """What decides the offers, for the manifest (event-log mode; empty in snapshot mode).
+
+    The ``offers`` config in full (budget, catalogue, seeds: what a reviewer asks first),
+    the sha256 of the canonical JSON of the ``reasons`` and ``segments`` sections, and
+    of each uplift file in ``models_dir`` (``absent`` when missing: the catalogue's
+    priors apply, which is logged as a warning).
+    """
+    if snapshot.is_snapshot(params["data"]):
+        return {}
+    folder = train_uplift.model_path(models_dir).parent
+    files = {name: io.sha256_file(folder / name) if (folder / name).is_file() else "absent"
+             for name in (train_uplift.MODEL_FILE, train_uplift.LINES_FILE)}
+    if "absent" in files.values():
+        log.warning("no uplift model or response lines in %s (%s): offers use the "
+                    "catalogue's priors there", folder, ", ".join(
+                        name for name, sha in files.items() if sha == "absent"))
+    config_sha = {section: hashlib.sha256(json.dumps(
+        params.get(section), sort_keys=True, default=str).encode()).hexdigest()
+        for section in ("reasons", "segments")}
+    return {"offers_config": params["offers"], "config_sha256": config_sha,
+            "uplift_files": files}
 
 
 def input_hashes(data_dir: Path) -> dict[str, str]:
