@@ -63,7 +63,7 @@ def _stage_run(tmp_path, monkeypatch, features: list[str], reviewed: list[str],
     cfg = {"bootstrap_samples": 5, "bootstrap_seed": 1, "calibration_bins": 5,
            "top_fractions": [0.1], "promotion_metric": "roc_auc", "min_improvement": 0.0,
            "slices": [], "min_slice_rows": 30, "leakage_max_single_feature_auc": 0.95,
-           "leakage_reviewed_features": reviewed}
+           "leakage_reviewed_features": reviewed, "bgnbd_l2": 0.0}
     params = {"evaluate": cfg, "model": {"split": {}}, "labels": {"horizon_days": 90},
               "tracking": {"attrition_model_name": "churn-attrition"},
               "data": {"mode": "snapshot", "snapshot": {"as_of": "2024-06-01"}}}

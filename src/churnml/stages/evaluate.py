@@ -22,12 +22,14 @@ PARAMS = ["evaluate", "model.split", "labels.horizon_days", "tracking", "data.mo
 
 
 def score_test(frame: pd.DataFrame, model: ChurnClassifier, kind: str,
-               horizon_days: int, purchase_log: bool = True) -> dict[str, pd.Series]:
+               horizon_days: int, purchase_log: bool = True,
+               bgnbd_l2: float = 0.0) -> dict[str, pd.Series]:
     """Test-set probabilities of the model and of the baselines (fitted on train rows).
 
     The BG/NBD baseline predicts "no purchase within the horizon"; for win-back (the
-    positive class is "buys again") its complement is used. Without a purchase log
-    (snapshot mode) there is no BG/NBD baseline.
+    positive class is "buys again") its complement is used; ``bgnbd_l2`` is its
+    penalty (``evaluate.bgnbd_l2``). Without a purchase log (snapshot mode) there is
+    no BG/NBD baseline.
     """
     train, test = frame[frame["role"] == "train"], frame[frame["role"] == "test"]
     scores = {"model": model.predict_proba(test)[:, 1]}
@@ -35,7 +37,8 @@ def score_test(frame: pd.DataFrame, model: ChurnClassifier, kind: str,
         scores[name] = baseline.fit(train, train["target"]).predict_proba(test)[:, 1]
     if not purchase_log:
         return {name: pd.Series(p, index=test.index) for name, p in scores.items()}
-    no_purchase = BGNBDBaseline(horizon_days=horizon_days).fit(train, train["target"])
+    no_purchase = BGNBDBaseline(horizon_days=horizon_days, l2=bgnbd_l2).fit(train,
+                                                                           train["target"])
     p_none = no_purchase.predict_proba(test)[:, 1]
     scores["bgnbd"] = p_none if kind == "attrition" else 1.0 - p_none
     return {name: pd.Series(p, index=test.index) for name, p in scores.items()}
@@ -46,7 +49,8 @@ def evaluate_kind(frame: pd.DataFrame, model: ChurnClassifier, kind: str, horizo
                   ) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:
     """Metrics (with bootstrap intervals) and plot tables for one model and its baselines."""
     y = frame.loc[frame["role"] == "test", "target"].to_numpy()
-    scores = score_test(frame, model, kind, horizon_days, purchase_log)
+    scores = score_test(frame, model, kind, horizon_days, purchase_log,
+                        float(cfg["bgnbd_l2"]))
     metrics = {name: evaluate.metrics_with_intervals(
         y, p.to_numpy(), bins=int(cfg["calibration_bins"]), top_fractions=cfg["top_fractions"],
         samples=int(cfg["bootstrap_samples"]), seed=int(cfg["bootstrap_seed"]))
