@@ -3,7 +3,8 @@
 Reads ``<data.raw_dir>/<table>.parquet|csv`` (and ``source.json`` when a source
 adapter wrote the folder: which user file each table came from and how to parse its
 dates), writes ``data/interim/<table>.parquet``, ``quarantine.parquet`` (one reason
-per set-aside row) and ``manifest.json`` (counts, observation window, mode).
+per set-aside row) and ``manifest.json`` (counts, observation window, the end of each
+timestamped table, mode). Later stages read the window and the table ends from it.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from churnml.stages.common import read_raw_table
 log = logging.getLogger(__name__)
 PARAMS = ["data.raw_dir", "data.mode", "data.snapshot", "ingest"]
 MANIFEST = "manifest.json"  # written last; its presence means the tables are complete
+TIME_COLUMNS = {"transactions": "ts", "events": "ts", "campaigns": "ts", "incidents": "start"}
 
 
 def read_folder(folder: Path, default_tz: str, strict: bool = True,
@@ -88,6 +90,16 @@ def observation_window(result: IngestResult, mode: str,
                                        None if events is None else events["ts"])
 
 
+def table_ends(result: IngestResult, start: pd.Timestamp) -> dict[str, pd.Timestamp]:
+    """The end of each timestamped table present: the day after its last timestamp.
+
+    ``start`` (the first day of data) is the end of a table without timestamps.
+    """
+    return calendar.table_ends(start, {name: result.tables[name][column]
+                                       for name, column in TIME_COLUMNS.items()
+                                       if name in result.tables})
+
+
 def log_quarantine(result: IngestResult) -> None:
     """One line per table and rule, so a run within tolerance still shows what was set aside."""
     for table in result.counts:
@@ -108,16 +120,18 @@ def _remove_stale(out_dir: Path, produced: dict[str, pd.DataFrame]) -> None:
 
 
 def _window(result: IngestResult, mode: str, snapshot: dict[str, Any] | None,
-            too_many: dict[str, float]) -> tuple[str | None, str | None]:
-    """The observation window as ISO dates; None when too many rows were quarantined to
-    place it (then the tolerance error, naming file, rule and examples, is the one to show)."""
+            too_many: dict[str, float]) -> dict[str, Any]:
+    """The manifest's ``data_start``, ``data_end`` (ISO dates) and ``table_ends`` (table ->
+    ISO date); None when too many rows were quarantined to place them (then the tolerance
+    error, naming file, rule and examples, is the one to show)."""
     try:
         start, end = observation_window(result, mode, snapshot)
     except ConfigError:
         if too_many:
-            return None, None
+            return {"data_start": None, "data_end": None, "table_ends": None}
         raise
-    return start.isoformat(), end.isoformat()
+    ends = {name: day.isoformat() for name, day in table_ends(result, start).items()}
+    return {"data_start": start.isoformat(), "data_end": end.isoformat(), "table_ends": ends}
 
 
 def _start_writing(out_dir: Path) -> None:
@@ -148,7 +162,7 @@ def run(raw_dir: Path, out_dir: Path, params: dict[str, Any]) -> dict[str, Any]:
     too_many = over_tolerance(result.counts, cfg)
     window = _window(result, mode, params["data"]["snapshot"], too_many)
     manifest = io.write_manifest(out_dir / MANIFEST, written, counts=result.counts, mode=mode,
-                                 data_start=window[0], data_end=window[1])
+                                 **window)
     log_quarantine(result)
     if too_many:
         raise QuarantineToleranceError(
