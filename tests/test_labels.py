@@ -164,9 +164,10 @@ def _interim(tmp_path, tx_last: str, events_last: str) -> object:
                      tmp_path / "transactions.parquet")
     io.write_parquet(frame([("a", "2023-11-15", "cancellation"), ("b", events_last, "survey")],
                            ["customer_id", "ts", "event_type"]), tmp_path / "events.parquet")
-    io.write_json({"data_start": "2023-01-05",
-                   "data_end": str(pd.Timestamp(max(tx_last, events_last)) + pd.Timedelta(days=1))},
-                  tmp_path / "manifest.json")
+    ends = {name: str(pd.Timestamp(last) + pd.Timedelta(days=1))
+            for name, last in (("transactions", tx_last), ("events", events_last))}
+    io.write_json({"data_start": "2023-01-05", "data_end": max(ends.values()),
+                   "table_ends": ends}, tmp_path / "manifest.json")
     return tmp_path
 
 
