@@ -35,7 +35,8 @@ def folder(tmp_path: Path) -> Path:
     for name, frame in random_world(3, 12, 150, 120, 2, DATES).items():
         frame.to_parquet(tmp_path / f"{name}.parquet", index=False)
     (tmp_path / "manifest.json").write_text(json.dumps(
-        {"data_start": "2023-01-01", "data_end": "2024-06-24"}))
+        {"data_start": "2023-01-01", "data_end": "2024-06-24",
+         "table_ends": {"transactions": "2024-06-24", "events": "2024-06-24"}}))
     return tmp_path
 
 

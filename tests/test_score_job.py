@@ -220,7 +220,8 @@ def test_snapshot_mode_scores_current_customers_with_the_attrition_model_only(
 
 
 def _interim(tmp_path, start="2023-01-01", end="2025-07-01"):
-    io.write_json({"data_start": f"{start}T00:00:00", "data_end": f"{end}T00:00:00"},
+    io.write_json({"data_start": f"{start}T00:00:00", "data_end": f"{end}T00:00:00",
+                   "table_ends": {"transactions": f"{end}T00:00:00"}},
                   tmp_path / "manifest.json")
     return tmp_path
 

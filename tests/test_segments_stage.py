@@ -26,7 +26,8 @@ PARAMS = {"features": {"snapshots": {"freq": "MS", "min_history_days": 60}},
 def _folder(tmp_path, tables: dict[str, pd.DataFrame], end: str = "2024-07-01"):
     for name, frame in tables.items():
         io.write_parquet(frame, tmp_path / f"{name}.parquet")
-    io.write_json({"data_start": "2024-01-01T00:00:00", "data_end": f"{end}T00:00:00"},
+    io.write_json({"data_start": "2024-01-01T00:00:00", "data_end": f"{end}T00:00:00",
+                   "table_ends": {"transactions": f"{end}T00:00:00"}},
                   tmp_path / "manifest.json")
     return tmp_path
 

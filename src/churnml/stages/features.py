@@ -25,6 +25,7 @@ from churnml.features import FEATURE_KEY, compute_features, connect, iter_featur
 
 log = logging.getLogger(__name__)
 PARAMS = ["features", "engine", "data.mode"]
+LOG_TABLES = ("events",)  # read by the features besides the transactions, dated rows
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,8 @@ class WrittenFeatures:
         return self.rows
 
 
-def data_window(interim_dir: Path) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """The observation window recorded by ``ingest`` in its manifest.
+def read_manifest(interim_dir: Path) -> dict[str, Any]:
+    """The manifest ``ingest`` wrote beside the canonical tables in ``interim_dir``.
 
     Raises
     ------
@@ -52,8 +53,49 @@ def data_window(interim_dir: Path) -> tuple[pd.Timestamp, pd.Timestamp]:
     if not path.is_file():
         raise ConfigError(f"{path} is missing: the data's time span is read from the manifest "
                           "that `churnml ingest` writes beside the canonical tables")
-    manifest = io.read_json(path)
+    return io.read_json(path)
+
+
+def data_window(interim_dir: Path) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The observation window recorded by ``ingest``: the first day of data and the end of
+    the latest table (in snapshot mode, the snapshot date). For the end of the features
+    calendar and of the scoring dates see :func:`features_window`."""
+    manifest = read_manifest(interim_dir)
     return pd.Timestamp(manifest["data_start"]), pd.Timestamp(manifest["data_end"])
+
+
+def table_ends(interim_dir: Path) -> dict[str, pd.Timestamp]:
+    """The end of each timestamped table (the day after its last timestamp), from the manifest.
+
+    Raises
+    ------
+    ConfigError
+        The manifest predates the per-table ends: rerun ``churnml ingest``.
+    """
+    path = Path(interim_dir) / "manifest.json"
+    return calendar.recorded_ends(read_manifest(interim_dir), str(path))
+
+
+def features_window(interim_dir: Path) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The first day of data and the end of the transactions: the span the features
+    calendar and the scoring dates may take (:func:`churnml.calendar.activity_end`)."""
+    return data_window(interim_dir)[0], calendar.activity_end(table_ends(interim_dir))
+
+
+def warn_ending_early(interim_dir: Path, snapshots_cfg: dict[str, Any], stage: str) -> None:
+    """Warn for each table the features read that ends well before the transactions.
+
+    The calendar is not cut for it (purchases define activity): its features undercount
+    at the snapshots after it ends. ``snapshots_cfg`` is ``features.snapshots``; a gap of
+    up to ``end_tolerance_days`` is ordinary export lag and is not reported.
+    """
+    ends = table_ends(interim_dir)
+    tolerance = int(snapshots_cfg.get("end_tolerance_days", calendar.END_TOLERANCE_DAYS))
+    end = calendar.activity_end(ends)
+    for name, gap in calendar.ending_early(ends, LOG_TABLES, tolerance).items():
+        log.warning("%s: %s end on %s, %d days before the %s (%s); features from %s "
+                    "undercount at snapshots after %s", stage, name, ends[name].date(), gap,
+                    calendar.ACTIVITY_TABLE, end.date(), name, ends[name].date())
 
 
 def compute(interim_dir: Path, dates: list[pd.Timestamp], features_cfg: dict[str, Any],
@@ -122,19 +164,22 @@ def run(interim_dir: Path, out_file: Path,
     """Build features for the snapshot calendar and write them to ``out_file``."""
     if io.sweep_temp_files(Path(out_file).parent, [Path(out_file).name]):
         log.warning("removed temp files of %s left by an interrupted run", out_file)
-    start, end = data_window(interim_dir)
     if snapshot.is_snapshot(params["data"]):  # one date; features = customer attributes
+        end = data_window(interim_dir)[1]
         frame = snapshot.snapshot_features(io.read_parquet(interim_dir / "customers.parquet"), end)
         io.write_parquet(frame, out_file)
         log.info("features (snapshot mode): %d customers x %d columns as of %s", len(frame),
                  frame.shape[1], end.date())
         return frame
     snaps = params["features"]["snapshots"]
+    start, end = features_window(interim_dir)  # later days have no purchase data
+    warn_ending_early(interim_dir, snaps, "features")
     dates = calendar.snapshot_dates(start, end, snaps["freq"], snaps["min_history_days"])
     con = connect(params["engine"])
     written = write_features(iter_features(con, load_tables(con, interim_dir), dates,
                                            params["features"]), out_file)
-    log.info("features: %d rows x %d columns over %d snapshots (%s .. %s) on %s", written.rows,
-             written.columns, written.snapshots, dates[0].date(), dates[-1].date(),
+    log.info("features: %d rows x %d columns over %d snapshots (%s .. %s; the %s end on %s) "
+             "on %s", written.rows, written.columns, written.snapshots, dates[0].date(),
+             dates[-1].date(), calendar.ACTIVITY_TABLE, end.date(),
              params["engine"].get("name", "duckdb"))
     return written

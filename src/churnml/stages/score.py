@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from churnml import drift, io, scored_list, snapshot
+from churnml import calendar, drift, io, scored_list, snapshot
 from churnml.errors import ConfigError
 from churnml.labels import ACTIVE, LAPSED, customer_status
 from churnml.leakage import refuse_outcome_columns
@@ -28,7 +28,7 @@ from churnml.scoring import score_customers
 from churnml.segment_features import join_segments, model_segment_columns
 from churnml.stages import score_enrich, score_inputs
 from churnml.stages.common import MODELS_DIR, model_file
-from churnml.stages.features import data_window
+from churnml.stages.features import data_window, features_window, warn_ending_early
 from churnml.stages.score_inputs import Subset
 from churnml.stages.score_outputs import exclusive, publish, sweep
 
@@ -96,16 +96,17 @@ def parse_date(as_of: str) -> pd.Timestamp:
 
 
 def resolve_as_of(as_of: str | None, data_dir: Path) -> pd.Timestamp:
-    """The scoring date: the one given, else the end of the data.
+    """The scoring date: the one given, else the end of the transactions.
 
     Raises
     ------
     ConfigError
-        ``as_of`` is not a date, or falls outside the data: after its end the features
-        would read the days without data as a silence (every customer would look as if
-        they had stopped buying), and at or before its start there is no history.
+        ``as_of`` is not a date, or falls outside the data: after the end of the
+        transactions the features would read the days without purchase data as a silence
+        (every customer would look as if they had stopped buying), even when another
+        table (events) runs further; at or before the start there is no history.
     """
-    start, end = data_window(data_dir)
+    start, end = features_window(data_dir)
     if not as_of:
         return end.as_unit("us")
     date = parse_date(as_of)
@@ -113,16 +114,18 @@ def resolve_as_of(as_of: str | None, data_dir: Path) -> pd.Timestamp:
         last_day = (end - pd.Timedelta(days=1)).date()
         raise ConfigError(
             f"--as-of {date.date()} is outside the data in {data_dir}, which runs from "
-            f"{start.date()} to {last_day} (its last day is {last_day}, so the latest date "
-            f"to score as of is {end.date()}, the default): after the end, the days without "
-            "data would read as every customer going quiet; at or before the start there is "
-            "no history")
+            f"{start.date()} to {last_day} (its last day is {last_day}: the "
+            f"{calendar.ACTIVITY_TABLE} end on {end.date()}, so the latest date to score as "
+            f"of is {end.date()}, the default): after the end of the {calendar.ACTIVITY_TABLE}"
+            ", the days without purchase data would read as every customer going quiet, "
+            "whatever the other tables hold; at or before the start there is no history")
     return date
 
 
 def resolve_date(as_of: str | None, data_dir: Path, params: dict[str, Any]) -> pd.Timestamp:
     """The scoring date; in snapshot mode always the data's own date."""
     if not snapshot.is_snapshot(params["data"]):
+        warn_ending_early(data_dir, params["features"]["snapshots"], "score")
         return resolve_as_of(as_of, data_dir)
     date = data_window(data_dir)[1].as_unit("us")
     if as_of and parse_date(as_of) != date:

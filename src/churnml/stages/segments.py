@@ -38,13 +38,21 @@ def read_tables(interim_dir: Path) -> dict[str, pd.DataFrame]:
 
 
 def data_window(interim_dir: Path) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """The observation window recorded by ``ingest`` in its manifest."""
+    """The span the segments take, from the manifest ``ingest`` wrote: the first day of
+    data and the end of the transactions (the end of the features calendar and the
+    default scoring date: after it, every customer would look lapsed); without
+    transactions (snapshot mode), the end of the data."""
     manifest = io.read_json(interim_dir / "manifest.json")
-    return pd.Timestamp(manifest["data_start"]), pd.Timestamp(manifest["data_end"])
+    start, end = pd.Timestamp(manifest["data_start"]), pd.Timestamp(manifest["data_end"])
+    if not (interim_dir / "transactions.parquet").is_file():
+        return start, end
+    ends = calendar.recorded_ends(manifest, str(interim_dir / "manifest.json"))
+    return start, calendar.activity_end(ends)
 
 
 def snapshot_dates(interim_dir: Path, snaps: dict[str, Any]) -> list[pd.Timestamp]:
-    """The features' snapshot calendar plus the end of the data (the scoring date)."""
+    """The features' snapshot calendar plus the end of the transactions (the default
+    scoring date)."""
     start, end = data_window(interim_dir)
     dates = calendar.snapshot_dates(start, end, snaps["freq"], snaps["min_history_days"])
     end = end.as_unit("us")
