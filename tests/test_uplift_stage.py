@@ -42,7 +42,8 @@ def _world(folder, n: int = 1200, seed: int = 0) -> tuple:
     interim = folder / "interim"
     io.write_parquet(pd.concat(rows, ignore_index=True), interim / "campaigns.parquet")
     io.write_parquet(pd.concat(buys, ignore_index=True), interim / "transactions.parquet")
-    io.write_json({"data_start": "2023-01-01", "data_end": "2024-12-31"},
+    io.write_json({"data_start": "2023-01-01", "data_end": "2024-12-31",
+                   "table_ends": {"transactions": "2024-12-31", "campaigns": "2024-12-31"}},
                   interim / "manifest.json")
     snaps = pd.DataFrame({"customer_id": np.tile(ids, 2),
                           "as_of": np.repeat(pd.to_datetime(["2024-03-01", "2024-07-01"]), n)

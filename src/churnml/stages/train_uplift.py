@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from churnml import io, snapshot
+from churnml import calendar, io, snapshot
 from churnml.models import ChurnClassifier
 from churnml.models.uplift import UpliftModel
 from churnml.models.uplift_data import uplift_feature_columns, uplift_training_frame
@@ -89,11 +89,14 @@ def run(interim_dir: Path, features_file: Path, models_dir: Path,
     if campaigns.empty:
         return _no_history(models_dir, "the campaigns table has no rows")
     cfg, labels = params["offers"]["uplift"], params["labels"]
-    manifest = io.read_json(interim_dir / "manifest.json")
+    manifest_file = interim_dir / "manifest.json"
+    # outcomes are purchases: complete only while the horizon ends within the transactions
+    tx_end = calendar.activity_end(calendar.recorded_ends(io.read_json(manifest_file),
+                                                          str(manifest_file)))
     frame = uplift_training_frame(
         campaigns,
         io.read_parquet(interim_dir / "transactions.parquet"), io.read_parquet(features_file),
-        pd.Timestamp(manifest["data_end"]), int(labels["horizon_days"]),
+        tx_end, int(labels["horizon_days"]),
         cfg | {"lapse_days": int(labels["lapse_days"])},
         compute=compute_features(interim_dir, params))
     if frame.empty or frame["role"].nunique() < 2:
