@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from churnml import config, io
+from churnml import calendar, config, io
 from churnml.labels import LAPSED, customer_status
 from churnml.models import ChurnClassifier
 from churnml.models.uplift import predict_uplift
@@ -70,7 +70,9 @@ def load(project: Path) -> dict[str, Any]:
     raw = Path(params["data"]["raw_dir"])
     raw = raw if raw.is_absolute() else project / raw
     return {
-        "params": params, "data_end": pd.Timestamp(manifest["data_end"]),
+        # campaign outcomes are purchases: complete only within the transactions
+        "params": params, "data_end": calendar.activity_end(
+            calendar.recorded_ends(manifest, str(data / "interim" / "manifest.json"))),
         "campaigns": io.read_parquet(data / "interim" / "campaigns.parquet"),
         "transactions": io.read_parquet(data / "interim" / "transactions.parquet"),
         "features": io.read_parquet(data / "features" / "features.parquet"),

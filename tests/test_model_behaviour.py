@@ -28,7 +28,8 @@ def trained(project_root):
     con = connect(params["engine"])
     t = {k: ibis.memtable(v) for k, v in tables.items() if k in ("customers", "transactions",
                                                                  "events")}
-    start, end = calendar.observation_window(tables["transactions"]["ts"], tables["events"]["ts"])
+    start, _ = calendar.observation_window(tables["transactions"]["ts"], tables["events"]["ts"])
+    end = calendar.day_after(tables["transactions"]["ts"].max(), start)  # as the stages do
     snaps = params["features"]["snapshots"]
     dates = calendar.snapshot_dates(start, end, snaps["freq"], snaps["min_history_days"])
     features = con.execute(build_features(t, dates, params["features"]))
