@@ -180,7 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("score", cmd_score, "score customers as of a date (the batch scoring job)")
     p.add_argument("--data", help="canonical tables folder (default data/interim)")
     p.add_argument("--model", help="models folder or models:/NAME@ALIAS (default models)")
-    p.add_argument("--as-of", dest="as_of", help="YYYY-MM-DD (default: end of data)")
+    p.add_argument("--as-of", dest="as_of", help="YYYY-MM-DD (default: the end of the "
+                   "transactions; a later date is refused)")
     p.add_argument("--out", help="output folder (default data/scored)")
     quick = p.add_mutually_exclusive_group()
     quick.add_argument("--limit", type=int, metavar="N",
