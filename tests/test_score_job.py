@@ -229,7 +229,6 @@ def _interim(tmp_path, start="2023-01-01", end="2025-07-01"):
 @pytest.mark.parametrize(("given", "expected"), [
     (None, "2025-07-01"),  # the default: the day after the last day of data
     ("2025-07-01", "2025-07-01"),
-    ("2024-03-15 13:30", "2024-03-15"),
     ("2023-01-02", "2023-01-02"),
 ])
 def test_the_scoring_date_is_a_day_within_the_data(tmp_path, given, expected):
@@ -240,6 +239,14 @@ def test_the_scoring_date_is_a_day_within_the_data(tmp_path, given, expected):
 def test_a_scoring_date_outside_the_data_is_refused(tmp_path, given):
     # Past the end, the days without data would read as every customer going quiet.
     with pytest.raises(ConfigError, match=r"outside the data .*last day is 2025-06-30"):
+        score.resolve_as_of(given, _interim(tmp_path))
+
+
+@pytest.mark.parametrize("given", ["01/06/2025", "June 2025", "2025-06-01T23:59",
+                                   "2024-03-15 13:30", "20250601", "2025-W22-1", "2025-6-1"])
+def test_a_scoring_date_is_written_yyyy_mm_dd_and_nothing_else(tmp_path, given):
+    # pandas would read 01/06/2025 as 6 January, and drop a time of day without a word
+    with pytest.raises(ConfigError, match=r"not a date written YYYY-MM-DD"):
         score.resolve_as_of(given, _interim(tmp_path))
 
 

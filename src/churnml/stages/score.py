@@ -10,7 +10,9 @@ scores the customers table with the attrition model only.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,7 @@ log = logging.getLogger(__name__)
 PARAMS = ["score", "features", "engine", "labels.lapse_days", "tracking", "data.mode",
           "data.snapshot", *score_enrich.PARAMS]
 REGISTRY_PREFIX = "models:/"
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")  # --as-of: a day, written YYYY-MM-DD
 STEPS = ("load models", "features", "drift check", "score", "check output", "summary", "write")
 Scorer = Callable[[pd.DataFrame], pd.DataFrame]
 
@@ -88,11 +91,19 @@ def _file_version(kind: str, path: Path, tracking_cfg: dict[str, Any]) -> str:
 
 
 def parse_date(as_of: str) -> pd.Timestamp:
-    """``--as-of`` as a day (midnight), or a ConfigError saying it is not a date."""
+    """``--as-of`` as a day (midnight), or a ConfigError saying it is not a date.
+
+    Only ``YYYY-MM-DD``: pandas would guess a format (01/06/2025 as 6 January) and
+    drop a time of day without a word.
+    """
+    text = str(as_of).strip()
     try:
-        return pd.Timestamp(as_of).normalize().as_unit("us")
+        if not ISO_DAY.fullmatch(text):
+            raise ValueError(text)
+        return pd.Timestamp(dt.date.fromisoformat(text)).as_unit("us")
     except ValueError as exc:
-        raise ConfigError(f"--as-of {as_of!r} is not a date (use YYYY-MM-DD)") from exc
+        raise ConfigError(f"--as-of {as_of!r} is not a date written YYYY-MM-DD "
+                          f"(e.g. 2025-06-01)") from exc
 
 
 def resolve_as_of(as_of: str | None, data_dir: Path) -> pd.Timestamp:
