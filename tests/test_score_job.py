@@ -56,7 +56,7 @@ def features(n: int = 600, seed: int = 2) -> pd.DataFrame:
     ids = [f"C{i:05d}" for i in range(n)]
     ids[1], ids[2] = "=HYPERLINK(\"http://x\")", "-5+3"  # formula-looking ids
     return X.assign(customer_id=ids, as_of=pd.Timestamp("2025-07-01"),
-                    spend_180d=X["monetary"])
+                    spend_180d=X["monetary"], days_since_first_purchase=X["tenure_days"])
 
 
 def model_scorer(models, params):
@@ -282,6 +282,14 @@ def test_a_whitelist_without_customer_id_is_refused_before_any_work(params, colu
     bad = {**params, "score": {**params["score"], "columns": columns},
            "features": {"windows_days": [params["score"]["value_window_days"]]}}
     with pytest.raises(ConfigError, match=r"score\.columns.*customer_id"):
+        score.score_inputs.check_config(bad)
+
+
+@pytest.mark.parametrize("floor", [0, 181, "30", None, True])
+def test_a_value_floor_outside_one_day_to_the_value_window_is_refused(params, floor):
+    bad = {**params, "score": {**params["score"], "value_min_days": floor},
+           "features": {"windows_days": [params["score"]["value_window_days"]]}}
+    with pytest.raises(ConfigError, match=r"score\.value_min_days"):
         score.score_inputs.check_config(bad)
 
 

@@ -11,7 +11,8 @@ from churnml.scoring import SCORED_COLUMNS, score_customers
 from tests.conftest import local_spark_engine, make_classification_frame
 
 pytestmark = pytest.mark.slow
-CFG = {"risk_bands": {"high": 0.5, "medium": 0.2}, "value_window_days": 180}
+CFG = {"risk_bands": {"high": 0.5, "medium": 0.2}, "value_window_days": 180,
+       "value_min_days": 30}
 VERSIONS = {"attrition": "attrition/3", "winback": "winback/1"}
 
 
@@ -30,7 +31,8 @@ def _features(n: int = 400) -> pd.DataFrame:
     X.loc[X.index[::11], "region"] = "unseen"
     X.iloc[1::13] = X.iloc[0::13].to_numpy()[: len(X.iloc[1::13])]  # ties in p_attrition
     return X.assign(customer_id=[f"C{i:04d}" for i in range(n)][::-1],
-                    as_of=pd.Timestamp("2025-01-01"), spend_180d=X["monetary"] * 1.37)
+                    as_of=pd.Timestamp("2025-01-01"), spend_180d=X["monetary"] * 1.37,
+                    days_since_first_purchase=X["tenure_days"])
 
 
 def test_spark_scores_equal_the_pandas_scores(spark) -> None:

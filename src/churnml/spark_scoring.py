@@ -54,7 +54,7 @@ def _per_row_schema(as_of_type: Any) -> Any:
 
 def score_spark(features: DataFrame, attrition: ChurnClassifier, winback: ChurnClassifier,
                 *, lapse_days: int, cfg: dict[str, Any],
-                versions: dict[str, str]) -> DataFrame:
+                versions: dict[str, str], data_start: pd.Timestamp | None = None) -> DataFrame:
     """Score a Spark DataFrame of feature rows as :func:`score_customers` scores a frame.
 
     Parameters
@@ -62,11 +62,12 @@ def score_spark(features: DataFrame, attrition: ChurnClassifier, winback: ChurnC
     features
         One row per customer for a single ``as_of``, with the columns
         :func:`score_customers` needs (``customer_id, as_of, recency_days,
-        tenure_days, spend_<value_window_days>d`` and every model feature, segment
-        columns included when a model uses them).
+        tenure_days, monetary, spend_<value_window_days>d``,
+        ``days_since_first_purchase`` without ``data_start``, and every model
+        feature, segment columns included when a model uses them).
     attrition, winback
         Fitted models; broadcast to the executors as JSON.
-    lapse_days, cfg, versions
+    lapse_days, cfg, versions, data_start
         As for :func:`score_customers`.
 
     Returns
@@ -91,8 +92,8 @@ def score_spark(features: DataFrame, attrition: ChurnClassifier, winback: ChurnC
         for batch in batches:
             if len(batch):
                 yield score_customers(batch, models["attrition"], models["winback"],
-                                      lapse_days=lapse_days, cfg=cfg,
-                                      versions=versions)[PER_ROW_COLUMNS]
+                                      lapse_days=lapse_days, cfg=cfg, versions=versions,
+                                      data_start=data_start)[PER_ROW_COLUMNS]
 
     scored = features.mapInPandas(score_batches, _per_row_schema(features.schema["as_of"].dataType))
     return with_risk_percentile(scored, sql)

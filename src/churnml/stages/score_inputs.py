@@ -78,11 +78,27 @@ def check_config(params: dict[str, Any]) -> None:
             int(w) for w in params["features"]["windows_days"]]:
         raise ConfigError(f"score.value_window_days={window} must be one of "
                           f"features.windows_days={params['features']['windows_days']}")
+    check_value_min_days(cfg, window)
     check_columns(cfg.get("columns"))
     policy = cfg["drift"].get("missing_profile", "warn")
     if policy not in MISSING_PROFILE_POLICIES:
         raise ConfigError(f"score.drift.missing_profile={policy!r}: use one of "
                           f"{list(MISSING_PROFILE_POLICIES)}")
+
+
+def check_value_min_days(cfg: dict[str, Any], window: int) -> None:
+    """``score.value_min_days`` (the shortest span a value is a run-rate over) must be a
+    number of days in ``[1, value_window_days]``.
+
+    Raises
+    ------
+    ConfigError
+        Naming the setting, the rule and the value given.
+    """
+    floor = cfg.get("value_min_days")
+    if isinstance(floor, bool) or not isinstance(floor, int | float) or not 1 <= floor <= window:
+        raise ConfigError(f"score.value_min_days = {floor!r}: give a number of days from 1 to "
+                          f"score.value_window_days ({window})")
 
 
 def check_columns(columns: Any) -> None:
