@@ -13,10 +13,13 @@ import pytest
 import scipy.optimize
 import yaml
 
+from churnml import config
+from churnml.models import ChurnClassifier
 from churnml.offers import NONE, eligibility, load_catalogue, net_value, uplift_matrix
 from churnml.offers.likely_cause import likely_cause
+from churnml.scoring import score_customers
 from churnml.stages.score_enrich import offers_for
-from tests.conftest import ROOT
+from tests.conftest import ROOT, make_classification_frame
 from tests.offer_frames import offers_config, scored_frame
 
 CAUSES = yaml.safe_load((ROOT / "conf" / "segments" / "default.yaml").read_text())["causes"]
@@ -94,3 +97,33 @@ def test_score_stage_offers_keep_the_rules(tmp_path, budget):
                                   again.set_index("customer_id").sort_index())
     if budget >= 600:
         assert chosen["holdout"].any()
+
+
+def _lapsed_world(n: int = 40) -> pd.DataFrame:
+    """Feature rows of customers lapsed 150-400 days, all with spend before the lapse."""
+    X, _ = make_classification_frame(n, seed=4)
+    recency = np.linspace(150.0, 400.0, n)
+    return X.assign(customer_id=[f"L{i:03d}" for i in range(n)], as_of=pd.Timestamp("2025-07-01"),
+                    recency_days=recency, tenure_days=recency + 600.0,
+                    days_since_first_purchase=recency + 400.0, monetary=400.0 + 10 * X["frequency"],
+                    spend_180d=np.where(recency < 180, 50.0, 0.0), complaint_90d=False)
+
+
+def test_customers_lapsed_beyond_the_value_window_can_be_won_back(tmp_path):
+    """Burned customers lapsed for more than score.value_window_days spent hundreds
+    before they left: the scored list values them, so service recovery can pay."""
+    X, y = make_classification_frame(300)
+    fit = {"max_rounds": 10, "min_child_samples": 10}
+    models = [ChurnClassifier(**fit).fit(X, y), ChurnClassifier(**fit).fit(X, 1 - y)]
+    features = _lapsed_world()
+    score_cfg = config.compose(ROOT / "conf")["score"]
+    scored = score_customers(features, *models, lapse_days=90, cfg=score_cfg,
+                             versions={"attrition": "a/1", "winback": "w/1"})
+    long_lapsed = (features["recency_days"] > score_cfg["value_window_days"]).to_numpy()
+    assert (scored["status"] == "lapsed").all() and long_lapsed.sum() > 20
+    assert (scored.loc[long_lapsed, "value"] > 0).all()
+    scored = scored.assign(ladder_rung="customer", lifecycle_stage="retention",
+                           churn_cause="burned", shared_cause_outreach=False)
+    cfg = offers_config() | {"budget": 1e6, "holdout_share": 0.0}
+    chosen = offers_for(scored, features, tmp_path, cfg, CAUSES)
+    assert (chosen.loc[long_lapsed, "offer_id"] == "service_recovery").all()
