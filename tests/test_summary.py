@@ -203,3 +203,28 @@ def test_top_reasons_count_each_sentence_with_its_numbers_replaced():
         ascending=False, kind="stable").head(TOP_REASONS)
     assert sections.reasons(frame, CTX).endswith(svg.horizontal_bars(
         expected.index.tolist(), expected.tolist(), "Top reasons"))
+
+
+def _table_rows(page: str, caption: str) -> dict[str, int]:
+    """``{row label: customers}`` of the table whose caption starts with ``caption``."""
+    table = re.search(rf"<caption>{re.escape(caption)}.*?</table>", page, flags=re.S).group(0)
+    rows = re.findall(r"<tr><td[^>]*>([^<]*)</td>(.*?)</tr>", table)
+    return {label: sum(int(c.replace(",", "")) for c in re.findall(r">([\d,]+)<", cells))
+            for label, cells in rows}
+
+
+def test_offers_by_churn_cause_count_former_customers_only():
+    # As the score stage writes it: active customers have no churn cause (null); a
+    # few lapsed ones have the cause value 'unknown', one was not typed.
+    frame = scored_list(extras=True)
+    lapsed = frame["status"] == "lapsed"
+    cause = np.where(np.arange(len(frame)) % 3 == 0, "unknown", "burned")
+    frame["churn_cause"] = pd.Series(cause).where(lapsed)
+    frame.loc[frame.index[lapsed][0], "churn_cause"] = None
+    page = sections.offers(frame, CTX)
+    rows = _table_rows(page, "Offers by churn cause")
+    assert sum(rows.values()) == lapsed.sum()  # every former customer, no active one
+    assert rows["unknown"] == (frame["churn_cause"] == "unknown").sum()
+    assert rows["not typed"] == 1
+    text = " ".join(re.sub(r"<[^>]+>", " ", page).split())
+    assert f"the {(~lapsed).sum():,} active customers have none" in text

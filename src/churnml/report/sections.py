@@ -24,6 +24,9 @@ SHARED_CAUSE_COLUMN = "shared_cause_outreach"  # as churnml.segments.shared_caus
 SHARED_INCIDENT_COLUMN = "shared_cause_incident"
 OFFER_COST_COLUMN = "offer_cost"
 NO_OFFER = "none"
+CAUSE_COLUMN = "churn_cause"
+LAPSED_STATUS = "lapsed"  # as churnml.labels.LAPSED names former customers
+NO_CAUSE_TYPED = "not typed"
 TOP_REASONS = 10
 PROBABILITY_BINS = 10
 
@@ -152,14 +155,42 @@ def offers(scored: pd.DataFrame, ctx: SummaryContext) -> str:
         held = scored["holdout"].fillna(False).astype(bool)
         body += html.paragraph(f"{html.count(held.sum())} customers are held out at random "
                                f"(no offer sent) so the next run can measure what worked.")
-    for column, name in (("ladder_rung", "loyalty rung"), ("churn_cause", "churn cause")):
-        if column not in scored:
-            body += html.paragraph(f"Offers by {name}: not available yet.", "na")
-            continue
-        pivot = pd.crosstab(scored[column].fillna("unknown").astype(str), offer)
-        rows = [[str(idx), *(html.count(v) for v in row)] for idx, row in pivot.iterrows()]
-        body += html.table([name, *pivot.columns.astype(str)], rows, f"Offers by {name}")
-    return body
+    if "ladder_rung" in scored:
+        body += _offer_table(scored["ladder_rung"].fillna("unknown"), offer, "loyalty rung",
+                             "Offers by loyalty rung")
+    else:
+        body += html.paragraph("Offers by loyalty rung: not available yet.", "na")
+    return body + _offers_by_cause(scored, offer)
+
+
+def _offer_table(labels: pd.Series, offer: pd.Series, name: str, caption: str) -> str:
+    """Customers per label (rows) and offer (columns); ``offer`` aligned on ``labels``."""
+    pivot = pd.crosstab(labels.astype(str), offer.loc[labels.index])
+    rows = [[str(idx), *(html.count(v) for v in row)] for idx, row in pivot.iterrows()]
+    return html.table([name, *pivot.columns.astype(str)], rows, caption)
+
+
+def _offers_by_cause(scored: pd.DataFrame, offer: pd.Series) -> str:
+    """Offers by churn cause, over former customers only.
+
+    Active customers have no churn cause by design; counting them under a cause (or
+    as ``unknown``, a real cause value) would show customers who never left as
+    departures without a visible reason. Needs ``churn_cause``; ``status`` selects
+    the lapsed rows (without it, the rows that have a cause). A lapsed customer whose
+    cause was not typed is shown as :data:`NO_CAUSE_TYPED`.
+    """
+    if CAUSE_COLUMN not in scored:
+        return html.paragraph("Offers by churn cause: not available yet.", "na")
+    cause = scored[CAUSE_COLUMN]
+    former = (scored["status"].astype(str) == LAPSED_STATUS if "status" in scored
+              else cause.notna())
+    if not former.any():
+        return html.paragraph("Offers by churn cause: no former customers in this list.")
+    table = _offer_table(cause[former].fillna(NO_CAUSE_TYPED), offer, "churn cause",
+                         "Offers by churn cause (former customers only)")
+    return table + html.paragraph(f"Churn causes are typed for former customers only: the "
+                                  f"{html.count((~former).sum())} active customers have none "
+                                  f"and are not counted in this table.")
 
 
 def budget(scored: pd.DataFrame, ctx: SummaryContext) -> str:
