@@ -293,6 +293,14 @@ def test_a_value_floor_outside_one_day_to_the_value_window_is_refused(params, fl
         score.score_inputs.check_config(bad)
 
 
+def test_params_composed_before_value_min_days_are_refused_with_the_remedy(params):
+    stale = {**params, "score": {k: v for k, v in params["score"].items()
+                                 if k != "value_min_days"},
+             "features": {"windows_days": [params["score"]["value_window_days"]]}}
+    with pytest.raises(ConfigError, match=r"value_min_days is missing.*churnml compose"):
+        score.score_inputs.check_config(stale)
+
+
 def test_the_summary_shows_offer_spend_against_the_budget(tmp_path, models, profiles, params):
     base = model_scorer(models, params)
 

@@ -95,7 +95,10 @@ def check_value_min_days(cfg: dict[str, Any], window: int) -> None:
     ConfigError
         Naming the setting, the rule and the value given.
     """
-    floor = cfg.get("value_min_days")
+    if "value_min_days" not in cfg:
+        raise ConfigError("score.value_min_days is missing from the params: recompose them "
+                          "from conf/ with `churnml compose`")
+    floor = cfg["value_min_days"]
     if isinstance(floor, bool) or not isinstance(floor, int | float) or not 1 <= floor <= window:
         raise ConfigError(f"score.value_min_days = {floor!r}: give a number of days from 1 to "
                           f"score.value_window_days ({window})")
