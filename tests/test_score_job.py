@@ -338,3 +338,19 @@ def test_the_manifest_names_the_offer_settings_and_uplift_files_behind_the_list(
     other = score_inputs.offer_provenance({**params, "reasons": {"top_k": 2}}, tmp_path)
     assert other["config_sha256"]["reasons"] != present["config_sha256"]["reasons"]
     assert score_inputs.offer_provenance({**params, "data": {"mode": "snapshot"}}, tmp_path) == {}
+
+
+def test_the_event_log_scorer_bounds_value_by_the_start_of_the_data(tmp_path, monkeypatch,
+                                                                    params):
+    seen = {}
+
+    def recording(features, attrition, winback, **kwargs):
+        seen.update(kwargs)
+        return features
+
+    monkeypatch.setattr(score, "score_customers", recording)
+    monkeypatch.setattr(score.score_enrich, "enrich", lambda scored, *a: scored)
+    scorer = score.make_scorer({"attrition": None, "winback": None}, {}, params,
+                               _interim(tmp_path, start="2023-03-01"))
+    scorer(pd.DataFrame({"customer_id": ["a"]}))
+    assert seen["data_start"] == pd.Timestamp("2023-03-01")

@@ -109,3 +109,17 @@ def test_a_customer_without_purchases_is_worth_nothing(models):
     assert scored["status"].tolist() == ["active", "lapsed"]
     assert scored["value"].tolist() == [0.0, 0.0]
     assert _values(models, frame, data_start=pd.Timestamp("2023-01-01")).tolist() == [0.0, 0.0]
+
+
+def test_a_one_off_buyer_who_lapsed_is_worth_what_the_same_purchase_is_to_an_active_one(models):
+    # One purchase of 100: active (bought 20 days ago, member for years) and lapsed
+    # (signed up and bought once, 200 days ago: an active life of 0 days, as every
+    # one-off buyer has where signup is the first purchase). The lapsed one is valued
+    # over the value window like the active one - over value_min_days it was worth 12x
+    # the purchase a year.
+    frame = _customers(recency_days=[20.0, 200.0], tenure_days=[900.0, 200.0],
+                       spend_180d=[100.0, 0.0], monetary=[100.0, 100.0],
+                       days_since_first_purchase=[20.0, 200.0])
+    for start in (None, pd.Timestamp("2023-01-01")):
+        got = _values(models, frame, data_start=start)
+        assert got["H0"] == got["H1"] == pytest.approx(round(100.0 * 365 / 180, 2))

@@ -68,11 +68,13 @@ def customer_value(frame: pd.DataFrame, lapsed: np.ndarray, cfg: dict[str, Any],
     """Yearly spend run-rate per customer: what keeping (or winning back) them is worth.
 
     Active customers: spend in the last ``value_window_days`` over the days of that
-    window they could have bought in (``min(window, history)``). Lapsed customers:
-    lifetime spend over their active life before the lapse (observed history start
-    to last purchase, :func:`lapsed_life_days`), since that is what a win-back
-    recovers. Either span counts as at least ``value_min_days``, so a customer one
-    day old with one purchase is not worth 365 times it. No purchase: 0.
+    window they could have bought in (``min(window, history)``, at least
+    ``value_min_days``, so a customer one day old with one purchase is not worth 365
+    times it). Lapsed customers: lifetime spend over their active life before the
+    lapse (observed history start to last purchase, :func:`lapsed_life_days`), since
+    that is what a win-back recovers, counted as at least the value window: a
+    one-off buyer (an active life of 0 days) is worth what the same purchase is
+    worth to an active customer, not 365 / ``value_min_days`` times it. No purchase: 0.
 
     Parameters
     ----------
@@ -95,7 +97,7 @@ def customer_value(frame: pd.DataFrame, lapsed: np.ndarray, cfg: dict[str, Any],
     active_days = history_days(frame, data_start).clip(upper=window, lower=floor)
     active_rate = frame[f"spend_{window}d"].astype(float) / active_days
     lapsed_rate = frame["monetary"].astype(float) / lapsed_life_days(frame, data_start).clip(
-        lower=floor)
+        lower=window)
     rate = pd.Series(np.where(lapsed, lapsed_rate, active_rate), index=frame.index)
     return (rate.fillna(0.0) * DAYS_PER_YEAR).round(2)
 

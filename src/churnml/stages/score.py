@@ -169,10 +169,12 @@ def make_scorer(models: dict[str, ChurnClassifier], versions: dict[str, str],
         customers = io.read_parquet(data_dir / "customers.parquet")
         return lambda f: snapshot.snapshot_scored(f, customers, models["attrition"], cfg,
                                                   params["data"]["snapshot"], versions)
+    data_start = data_window(data_dir)[0]  # bounds each customer's history for `value`
+
     def scorer(features: pd.DataFrame) -> pd.DataFrame:
         scored = score_customers(features, models["attrition"], models["winback"],
                                  lapse_days=int(params["labels"]["lapse_days"]), cfg=cfg,
-                                 versions=versions)
+                                 versions=versions, data_start=data_start)
         return score_enrich.enrich(scored, features, models, params, data_dir, models_dir,
                                    segments)
 
