@@ -42,14 +42,41 @@ def _sum_by(frame: pd.DataFrame, mask: pd.Series, column: str | None, index: pd.
     return out.reindex(index, fill_value=0)
 
 
+def _trend(tx: pd.DataFrame, t: pd.Timestamp, ids: pd.Index, observed: pd.Series,
+           cfg: dict[str, Any]) -> pd.Series:
+    """Relative least-squares slope over each customer's wholly observed monthly bins."""
+    bins, width = int(cfg["purchases"]["trend_bins"]), int(cfg["purchases"]["trend_bin_days"])
+    span = tx.loc[tx["ts"] >= t - bins * width * DAY]
+    # bin i: more than i and at most i + 1 widths back (the windows' edges); -(x // w) = ceil
+    index = -((span["ts"] - t) // (width * DAY)).astype(int) - 1
+    spend = span.groupby([span["customer_id"], index])["amount"].sum().unstack()
+    spend = spend.reindex(index=ids, columns=range(bins)).fillna(0.0)
+    out = pd.Series(np.nan, index=ids)
+    for customer in ids:
+        k = min(bins, int(observed[customer] // width))
+        if k < int(cfg["purchases"]["trend_min_bins"]):
+            continue
+        y = spend.loc[customer, : k - 1].to_numpy()
+        x = -np.arange(k, dtype=float)
+        if y.sum() > 0:
+            out[customer] = np.polyfit(x, y, 1)[0] / y.mean()
+    return out
+
+
 def core_snapshot(customers: pd.DataFrame, purchases: pd.DataFrame, t: pd.Timestamp,
-                  cfg: dict[str, Any]) -> pd.DataFrame:
-    """RFM and spend dynamics as of ``t`` (the ``purchases`` family plus tenure)."""
+                  cfg: dict[str, Any], data_start: pd.Timestamp | None = None) -> pd.DataFrame:
+    """RFM and spend dynamics as of ``t`` (the ``purchases`` family plus tenure).
+
+    The baseline and trend count only the days after ``max(signup_date, data_start)``.
+    """
     grid = customers.loc[customers["signup_date"] < t, ["customer_id", "signup_date"]]
     ids = pd.Index(grid["customer_id"], name="customer_id")
     tx = purchases.loc[purchases["ts"] < t]
     out = pd.DataFrame(index=ids)
-    out["tenure_days"] = _days(t - grid.set_index("customer_id")["signup_date"])
+    signup = grid.set_index("customer_id")["signup_date"]
+    out["tenure_days"] = _days(t - signup)
+    since = signup if data_start is None else signup.clip(lower=pd.Timestamp(data_start))
+    observed = _days(t - since)
     everything = pd.Series(True, index=tx.index)
     out["frequency"] = _sum_by(tx, everything, None, ids)
     out["monetary"] = _sum_by(tx, everything, "amount", ids)
@@ -58,7 +85,8 @@ def core_snapshot(customers: pd.DataFrame, purchases: pd.DataFrame, t: pd.Timest
     out["days_since_first_purchase"] = _days(t - by_customer.min().reindex(ids))
     out["avg_order_value"] = _ratio(out["monetary"], out["frequency"])
     baseline_days = int(cfg["purchases"]["baseline_days"])
-    baseline = _sum_by(tx, tx["ts"] >= t - baseline_days * DAY, "amount", ids) / baseline_days
+    baseline = _ratio(_sum_by(tx, tx["ts"] >= t - baseline_days * DAY, "amount", ids),
+                      observed.clip(upper=baseline_days))
     for w in [int(w) for w in cfg["windows_days"]]:
         recent = tx["ts"] >= t - w * DAY
         prior = (tx["ts"] >= t - 2 * w * DAY) & (tx["ts"] < t - w * DAY)
@@ -68,19 +96,12 @@ def core_snapshot(customers: pd.DataFrame, purchases: pd.DataFrame, t: pd.Timest
         out[f"spend_prev_{w}d"] = _sum_by(tx, prior, "amount", ids)
         out[f"count_ratio_{w}d"] = _ratio(out[f"count_{w}d"], out[f"count_prev_{w}d"])
         out[f"spend_ratio_{w}d"] = _ratio(out[f"spend_{w}d"], out[f"spend_prev_{w}d"])
-        versus = _ratio(out[f"spend_{w}d"] / w, baseline)
+        versus = _ratio(out[f"spend_{w}d"] / w, baseline).where(observed >= w)
         out[f"spend_vs_baseline_{w}d"] = versus
         out[f"spend_drop_{w}d"] = (versus < float(cfg["purchases"]["drop_ratio"])).astype(
             float).where(versus.notna())
     bins, width = int(cfg["purchases"]["trend_bins"]), int(cfg["purchases"]["trend_bin_days"])
-    span = tx.loc[tx["ts"] >= t - bins * width * DAY]
-    # bin i: more than i and at most i + 1 widths back (the windows' edges); -(x // w) = ceil
-    position = (bins - 1) / 2.0 + 1 + ((span["ts"] - t) // (width * DAY)).astype(float)
-    moment = (span["amount"] * position).groupby(span["customer_id"]).sum().reindex(ids,
-                                                                                   fill_value=0)
-    mean_bin = span.groupby("customer_id")["amount"].sum().reindex(ids, fill_value=0) / bins
-    out[f"spend_trend_{bins * width}d"] = _ratio(moment / (bins * (bins**2 - 1) / 12.0),
-                                                 mean_bin)
+    out[f"spend_trend_{bins * width}d"] = _trend(tx, t, ids, observed, cfg)
     return out.reset_index().assign(as_of=t)
 
 
@@ -167,16 +188,17 @@ def returns_snapshot(transactions: pd.DataFrame, t: pd.Timestamp, ids: pd.Index,
 
 
 def oracle_core(customers: pd.DataFrame, transactions: pd.DataFrame, dates: list[pd.Timestamp],
-                cfg: dict[str, Any]) -> pd.DataFrame:
+                cfg: dict[str, Any], data_start: pd.Timestamp | None = None) -> pd.DataFrame:
     """The core subset (``purchases`` family + tenure) for every date, keyed and sorted."""
     purchases = purchases_of(transactions)
-    parts = [core_snapshot(customers, purchases, pd.Timestamp(t), cfg) for t in dates]
+    parts = [core_snapshot(customers, purchases, pd.Timestamp(t), cfg, data_start)
+             for t in dates]
     frame = pd.concat(parts, ignore_index=True)
     return frame.sort_values(["customer_id", "as_of"], ignore_index=True)
 
 
 def oracle_features(tables: dict[str, pd.DataFrame], dates: list[pd.Timestamp],
-                    cfg: dict[str, Any]) -> pd.DataFrame:
+                    cfg: dict[str, Any], data_start: pd.Timestamp | None = None) -> pd.DataFrame:
     """Core subset plus cadence, substitute shares, event counts, open complaints, returns."""
     customers, transactions = tables["customers"], tables["transactions"]
     purchases = purchases_of(transactions)
@@ -184,7 +206,7 @@ def oracle_features(tables: dict[str, pd.DataFrame], dates: list[pd.Timestamp],
     resolved = resolution_times(events, cfg)
     parts = []
     for t in [pd.Timestamp(d) for d in dates]:
-        core = core_snapshot(customers, purchases, t, cfg).set_index("customer_id")
+        core = core_snapshot(customers, purchases, t, cfg, data_start).set_index("customer_id")
         ids = core.index
         extra = [cadence_snapshot(purchases, t, ids), share_snapshot(purchases, t, ids, cfg),
                  events_snapshot(events, resolved, t, ids, cfg),

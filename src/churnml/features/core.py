@@ -29,6 +29,7 @@ from churnml.features.engine import timestamp
 from churnml.features.inputs import FAMILIES, FeatureInputs, prepare
 
 FEATURE_KEY = ["customer_id", "as_of"]
+MIN_TREND_BINS = 2  # a least-squares slope needs two points
 CORE_FAMILIES = ("purchases",)  # the subset the pandas oracle and the benchmark check
 MetricBuilder = Callable[[ir.Table, ir.TimestampScalar, dict[str, Any]], Metrics]
 Scope = Callable[[ir.Table, ir.TimestampScalar, dict[str, Any]], ir.BooleanValue]
@@ -69,6 +70,12 @@ def validate(cfg: dict[str, Any], dates: list[pd.Timestamp]) -> None:
             *cfg["experience"]["windows_days"], cfg["purchases"]["baseline_days"]]
     if any(int(d) <= 0 for d in days):
         raise ConfigError(f"feature windows must be positive days, got {days}")
+    trend = cfg["purchases"]
+    if not MIN_TREND_BINS <= int(trend["trend_min_bins"]) <= max(int(trend["trend_bins"]),
+                                                                  MIN_TREND_BINS):
+        raise ConfigError(f"features.purchases.trend_min_bins={trend['trend_min_bins']} must be "
+                          f"between {MIN_TREND_BINS} (a slope needs two points) and trend_bins "
+                          f"({trend['trend_bins']})")
 
 
 def _join_metrics(out: ir.Table, rows: ir.Table | None, as_of: ir.TimestampScalar,
@@ -116,7 +123,8 @@ def _join_shared_cause(out: ir.Table, inputs: FeatureInputs, as_of: ir.Timestamp
 
 
 def snapshot_features(inputs: FeatureInputs, as_of: pd.Timestamp, cfg: dict[str, Any],
-                      families: Collection[str] = FAMILIES, keep_order: bool = False) -> ir.Table:
+                      families: Collection[str] = FAMILIES, keep_order: bool = False,
+                      data_start: pd.Timestamp | None = None) -> ir.Table:
     """The feature families as of one snapshot date, in no particular row order.
 
     Parameters
@@ -131,6 +139,10 @@ def snapshot_features(inputs: FeatureInputs, as_of: pd.Timestamp, cfg: dict[str,
         Which families to compute (``purchases`` always; static attributes always).
     keep_order
         Keep the customers' ``_order`` helper (when they have it) as the last column.
+    data_start
+        The first day of data (the ingest manifest's ``data_start``): the spend
+        baseline and trend count only days after ``max(signup_date, data_start)``.
+        None: the data covers every customer since signup.
 
     Returns
     -------
@@ -141,7 +153,7 @@ def snapshot_features(inputs: FeatureInputs, as_of: pd.Timestamp, cfg: dict[str,
     chosen = chosen_families(families)
     t = timestamp(as_of)
     counts: list[str] = []
-    out = attributes.customer_grid(inputs.customers, t, cfg)
+    out = attributes.customer_grid(inputs.customers, t, cfg, data_start)
     for rows, builders, scopes in ((inputs.purchases, PURCHASE_METRICS, {}),
                                    (inputs.returns, RETURN_METRICS, {}),
                                    (inputs.events, EVENT_METRICS, EVENT_SCOPES)):
@@ -158,7 +170,8 @@ def snapshot_features(inputs: FeatureInputs, as_of: pd.Timestamp, cfg: dict[str,
 
 
 def build_features(tables: dict[str, ir.Table], dates: list[pd.Timestamp],
-                   cfg: dict[str, Any], families: Collection[str] = FAMILIES) -> ir.Table:
+                   cfg: dict[str, Any], families: Collection[str] = FAMILIES,
+                   data_start: pd.Timestamp | None = None) -> ir.Table:
     """All features for every snapshot date as one Ibis expression (no post-steps).
 
     Convenient for small data and tests; for a calendar on large data use
@@ -175,6 +188,9 @@ def build_features(tables: dict[str, ir.Table], dates: list[pd.Timestamp],
         The ``features`` config section.
     families
         Which families to compute (default: all).
+    data_start
+        The first day of data (see :func:`snapshot_features`); a parameter, not
+        read from the tables, so rows appended later cannot move it.
 
     Returns
     -------
@@ -184,7 +200,8 @@ def build_features(tables: dict[str, ir.Table], dates: list[pd.Timestamp],
     """
     validate(cfg, dates)
     inputs = prepare(tables, cfg, families)
-    parts = [snapshot_features(inputs, d, cfg, families) for d in dates]
+    parts = [snapshot_features(inputs, d, cfg, families, data_start=data_start)
+             for d in dates]
     return (ibis.union(*parts) if len(parts) > 1 else parts[0]).order_by(FEATURE_KEY)
 
 

@@ -33,20 +33,22 @@ def _ranked(customers: ir.Table) -> ir.Table:
     return customers.mutate(**{ORDER: ibis.row_number().over(order_by=customers.customer_id)})
 
 
-def _ordered_query(inputs: FeatureInputs, cfg: dict[str, Any],
-                   families: Collection[str]) -> Callable[[pd.Timestamp], ir.Table]:
+def _ordered_query(inputs: FeatureInputs, cfg: dict[str, Any], families: Collection[str],
+                   data_start: pd.Timestamp | None) -> Callable[[pd.Timestamp], ir.Table]:
     """One snapshot's features sorted by the customers' integer ``_order`` on the backend.
 
     The backend sorts (by an integer, several times cheaper than by a million text
     ids) while it builds the result, so Python never holds a second, sorted copy.
     """
     ranked = ORDER in inputs.customers.columns  # else (one snapshot) sort by the ids themselves
-    return lambda date: snapshot_features(inputs, date, cfg, families, keep_order=ranked
+    return lambda date: snapshot_features(inputs, date, cfg, families, keep_order=ranked,
+                                          data_start=data_start
                                           ).order_by(ORDER if ranked else "customer_id")
 
 
 def iter_features(con: ibis.BaseBackend, tables: dict[str, ir.Table], dates: list[pd.Timestamp],
-                  cfg: dict[str, Any], families: Collection[str] = FAMILIES) -> Iterator[pa.Table]:
+                  cfg: dict[str, Any], families: Collection[str] = FAMILIES,
+                  data_start: pd.Timestamp | None = None) -> Iterator[pa.Table]:
     """Features snapshot by snapshot, sharing the prepared inputs, post-steps applied.
 
     Parameters
@@ -61,6 +63,9 @@ def iter_features(con: ibis.BaseBackend, tables: dict[str, ir.Table], dates: lis
         The ``features`` config section.
     families
         Which families to compute (default: all).
+    data_start
+        The first day of data, the ingest manifest's ``data_start`` (see
+        :func:`churnml.features.core.snapshot_features`).
 
     Yields
     ------
@@ -74,7 +79,7 @@ def iter_features(con: ibis.BaseBackend, tables: dict[str, ir.Table], dates: lis
         inputs = inputs.with_tables({"customers": _ranked(inputs.customers)})
     with materialized(con, inputs.shared()) as (stored, wait_until_stored):
         ready = inputs.with_tables(stored)
-        run = snapshot_runner(con, _ordered_query(ready, cfg, families))  # while storing
+        run = snapshot_runner(con, _ordered_query(ready, cfg, families, data_start))  # storing
         wait_until_stored()
         for date in sorted(dates):
             table = run(date)
@@ -89,9 +94,11 @@ def iter_features(con: ibis.BaseBackend, tables: dict[str, ir.Table], dates: lis
 
 def compute_features(con: ibis.BaseBackend, tables: dict[str, ir.Table],
                      dates: list[pd.Timestamp], cfg: dict[str, Any],
-                     families: Collection[str] = FAMILIES) -> pd.DataFrame:
+                     families: Collection[str] = FAMILIES,
+                     data_start: pd.Timestamp | None = None) -> pd.DataFrame:
     """:func:`iter_features` collected into one frame ordered by ``customer_id, as_of``."""
-    parts = [t.to_pandas() for t in iter_features(con, tables, dates, cfg, families)]
+    parts = [t.to_pandas() for t in iter_features(con, tables, dates, cfg, families,
+                                                  data_start)]
     if len(parts) == 1:  # one snapshot comes in customer order already
         return parts[0]
     frame = pd.concat(parts, ignore_index=True)
