@@ -11,9 +11,11 @@ Attrition (for customers *active* at ``t``) has a configurable definition
 ``no_purchase``
     no purchase in the horizon;
 ``spend_drop``
-    horizon spend below ``spend_fraction`` of the customer's baseline (their spend
-    over ``baseline_days`` before ``t``, scaled to the horizon length); a customer
-    without a baseline falls back to ``no_purchase``;
+    horizon spend below ``spend_fraction`` of the customer's baseline: their spend
+    over the ``baseline_days`` before ``t`` per *observed* day of that window
+    (``min(baseline_days, t - max(signup_date, data_start))``), times the horizon
+    length. A customer without baseline spend, or observed for fewer days than the
+    horizon (too short a history to project), falls back to ``no_purchase``;
 ``cancellation``
     a contractual cancellation event (``cancellation_event``) in the horizon; a
     customer whose last cancellation before ``t`` has no purchase after it is already
@@ -33,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from churnml.errors import ConfigError
+from churnml.features.attributes import observed_since
 from churnml.features.base import days_ago, days_between, double, exact_sum
 from churnml.features.core import FEATURE_KEY
 from churnml.features.engine import timestamp
@@ -86,7 +89,8 @@ def label_tables(labels_cfg: Mapping[str, Any] | None) -> tuple[str, ...]:
 
 
 def _snapshot_windows(customers: ir.Table, purchases: ir.Table, cancels: ir.Table | None,
-                      as_of: pd.Timestamp, horizon_days: int, baseline_days: int) -> ir.Table:
+                      as_of: pd.Timestamp, horizon_days: int, baseline_days: int,
+                      data_start: pd.Timestamp | None) -> ir.Table:
     t = timestamp(as_of)
     end = t + ibis.interval(days=int(horizon_days))
     rows = purchases.filter(purchases.ts < end)
@@ -108,7 +112,9 @@ def _snapshot_windows(customers: ir.Table, purchases: ir.Table, cancels: ir.Tabl
                "tenure_days": days_between(t, out.signup_date),
                "purchases_in_horizon": out._bought.fill_null(0),
                "spend_in_horizon": out._spent.fill_null(double(0.0)),
-               "baseline_spend": out._baseline.fill_null(double(0.0))}
+               "baseline_spend": out._baseline.fill_null(double(0.0)),
+               "baseline_observed_days": _observed_baseline(
+                   days_between(t, observed_since(out.signup_date, data_start)), baseline_days)}
     if cancels is not None:
         columns["cancelled_in_horizon"] = out._cancelled.fill_null(0)
         # Gone before t: cancelled, and no purchase since (a purchase after it is a return).
@@ -117,9 +123,16 @@ def _snapshot_windows(customers: ir.Table, purchases: ir.Table, cancels: ir.Tabl
     return out.select(**columns)
 
 
+def _observed_baseline(observed_days: ir.FloatingValue, baseline_days: int) -> ir.FloatingValue:
+    """``min(baseline_days, observed_days)``: the days of the baseline the data shows."""
+    full = double(float(baseline_days))
+    return ibis.ifelse(observed_days < full, observed_days, full)
+
+
 def purchase_windows(customers: ir.Table, transactions: ir.Table, dates: list[pd.Timestamp],
                      horizon_days: int, *, events: ir.Table | None = None,
-                     labels_cfg: Mapping[str, Any] | None = None) -> ir.Table:
+                     labels_cfg: Mapping[str, Any] | None = None,
+                     data_start: pd.Timestamp | None = None) -> ir.Table:
     """Per customer x snapshot: recency, tenure and baseline at ``t``; outcome in the horizon.
 
     Parameters
@@ -132,14 +145,18 @@ def purchase_windows(customers: ir.Table, transactions: ir.Table, dates: list[pd
         ``customer_id, ts, event_type``; needed for the ``cancellation`` definition.
     labels_cfg
         The ``labels`` config section (for the attrition settings).
+    data_start
+        The first day of data (the ingest manifest's ``data_start``); None when the
+        data covers every customer since signup.
 
     Returns
     -------
     ibis.Table
         ``customer_id, as_of, recency_days, tenure_days, purchases_in_horizon,
-        spend_in_horizon, baseline_spend`` (+ with events ``cancelled_in_horizon``, and
-        ``cancelled_before``: 1 when the last cancellation before ``t`` has no purchase
-        after it).
+        spend_in_horizon, baseline_spend, baseline_observed_days`` (the days of the
+        baseline window after ``max(signup_date, data_start)``) (+ with events
+        ``cancelled_in_horizon``, and ``cancelled_before``: 1 when the last
+        cancellation before ``t`` has no purchase after it).
     """
     if not dates:
         raise ConfigError("no labelled snapshot: the data is shorter than the history plus "
@@ -156,10 +173,28 @@ def purchase_windows(customers: ir.Table, transactions: ir.Table, dates: list[pd
         raise ConfigError("labels.attrition.definition 'cancellation' needs the events table")
     grid = customers.select("customer_id", "signup_date")
     baseline = int(settings.get("baseline_days", horizon_days))  # only spend_drop reads it
-    parts = [_snapshot_windows(grid, purchases, cancels, d, horizon_days, baseline)
+    parts = [_snapshot_windows(grid, purchases, cancels, d, horizon_days, baseline, data_start)
              for d in dates]
     # Ordered for one date too: labels.parquet must not change from run to run.
     return (ibis.union(*parts) if len(parts) > 1 else parts[0]).order_by(FEATURE_KEY)
+
+
+def expected_spend(windows: pd.DataFrame, horizon_days: int) -> np.ndarray:
+    """Horizon spend at the customer's own baseline rate (NaN without a usable baseline).
+
+    The rate is ``baseline_spend`` per observed baseline day; with fewer observed days
+    than the horizon there is too little history to project, so it is NaN.
+
+    Parameters
+    ----------
+    windows
+        ``baseline_spend, baseline_observed_days`` (:func:`purchase_windows`).
+    """
+    observed = windows["baseline_observed_days"].to_numpy(float)
+    usable = observed >= horizon_days
+    rate = np.divide(windows["baseline_spend"].to_numpy(float), observed,
+                     out=np.full(len(windows), np.nan), where=usable)
+    return rate * horizon_days
 
 
 def attrited(windows: pd.DataFrame, horizon_days: int, settings: Mapping[str, Any]) -> np.ndarray:
@@ -170,11 +205,10 @@ def attrited(windows: pd.DataFrame, horizon_days: int, settings: Mapping[str, An
         if name == "no_purchase":
             out |= ~bought
         elif name == "spend_drop":
-            expected = windows["baseline_spend"].to_numpy(float) * horizon_days / float(
-                settings["baseline_days"])
+            expected = expected_spend(windows, horizon_days)
             low = windows["spend_in_horizon"].to_numpy(float) < float(
                 settings["spend_fraction"]) * expected
-            out |= np.where(expected > 0, low, ~bought)
+            out |= np.where(expected > 0, low, ~bought)  # NaN > 0 is False
         elif name == "cancellation":
             out |= windows["cancelled_in_horizon"].to_numpy() > 0
     return out
