@@ -146,7 +146,7 @@ def pr_auc_gain(interim: Path, segments: pd.DataFrame, params: dict[str, Any],
     windows = con.execute(purchase_windows(tables["customers"], tables["transactions"], dates,
                                            params["labels"]["horizon_days"],
                                            events=tables.get("events"),
-                                           labels_cfg=params["labels"]))
+                                           labels_cfg=params["labels"], data_start=start))
     labels = make_labels(windows, params["labels"]["lapse_days"], params["labels"])  # as the stage
     flags = segments[["customer_id", "as_of", *SHARED_FLAGS]].copy()
     flags[SHARED_FLAGS] = flags[SHARED_FLAGS].astype("float64")

@@ -99,10 +99,16 @@ def warn_ending_early(interim_dir: Path, snapshots_cfg: dict[str, Any], stage: s
 
 
 def compute(interim_dir: Path, dates: list[pd.Timestamp], features_cfg: dict[str, Any],
-            engine_cfg: dict[str, Any]) -> pd.DataFrame:
-    """Features for ``dates`` from the canonical tables in ``interim_dir``, as one frame."""
+            engine_cfg: dict[str, Any], data_start: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Features for ``dates`` from the canonical tables in ``interim_dir``, as one frame.
+
+    ``data_start`` defaults to the one in ``interim_dir``'s manifest; pass it when the
+    tables are a copy without one (a subset of the customers has the data's start).
+    """
+    start = data_window(interim_dir)[0] if data_start is None else data_start
     con = connect(engine_cfg)
-    return compute_features(con, load_tables(con, interim_dir), dates, features_cfg)
+    return compute_features(con, load_tables(con, interim_dir), dates, features_cfg,
+                            data_start=start)
 
 
 def parquet_options(schema: pa.Schema) -> dict[str, Any]:
@@ -177,7 +183,7 @@ def run(interim_dir: Path, out_file: Path,
     dates = calendar.snapshot_dates(start, end, snaps["freq"], snaps["min_history_days"])
     con = connect(params["engine"])
     written = write_features(iter_features(con, load_tables(con, interim_dir), dates,
-                                           params["features"]), out_file)
+                                           params["features"], data_start=start), out_file)
     log.info("features: %d rows x %d columns over %d snapshots (%s .. %s; the %s end on %s) "
              "on %s", written.rows, written.columns, written.snapshots, dates[0].date(),
              dates[-1].date(), calendar.ACTIVITY_TABLE, end.date(),

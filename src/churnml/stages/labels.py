@@ -66,7 +66,7 @@ def run(interim_dir: Path, out_file: Path, params: dict[str, Any]) -> pd.DataFra
                               cfg["horizon_days"])
     windows = con.execute(purchase_windows(tables["customers"], tables["transactions"], dates,
                                            cfg["horizon_days"], events=tables.get("events"),
-                                           labels_cfg=cfg))
+                                           labels_cfg=cfg, data_start=start))
     labels = make_labels(windows, cfg["lapse_days"], cfg)
     io.write_parquet(labels, out_file)
     rates = labels.groupby("status")[["attrition", "winback"]].mean().round(3).to_dict()

@@ -23,7 +23,7 @@ from churnml.errors import ConfigError
 from churnml.models import ChurnClassifier
 from churnml.stages import train_uplift
 from churnml.stages.common import MODELS_DIR, model_file
-from churnml.stages.features import compute
+from churnml.stages.features import compute, data_window
 
 log = logging.getLogger(__name__)
 REGISTRY_PREFIX = "models:/"
@@ -185,7 +185,8 @@ def features_for(data_dir: Path, date: pd.Timestamp, params: dict[str, Any],
             frame = snapshot.snapshot_features(io.read_parquet(source / "customers.parquet"),
                                                date)
         else:
-            frame = compute(source, [date], params["features"], params["engine"])
+            frame = compute(source, [date], params["features"], params["engine"],
+                            data_start=data_window(data_dir)[0])
     if frame.empty:
         raise ConfigError(f"no customer in {data_dir} signed up before {date.date()}")
     return frame.reset_index(drop=True), total
