@@ -42,7 +42,9 @@ EVENT_MIX = {"support_contact": 0.40, "complaint": 0.08, "competitor_inquiry": 0
              "downgrade": 0.02, "payment_failure": 0.05, "chargeback": 0.01, "referral": 0.03,
              "public_complaint": 0.01, "survey_score": 0.11}
 CORE_CHECK = ["frequency", "monetary", "count_30d", "spend_90d", "count_prev_180d",
-              "spend_prev_90d", "recency_days", "tenure_days", "spend_trend_180d"]
+              "spend_prev_90d", "recency_days", "tenure_days", "spend_vs_baseline_30d",
+              "spend_drop_90d", "spend_trend_180d"]
+DATA_START = START  # the generated data's first day, what ingest's manifest would record
 ENGINE = {"name": "duckdb"}  # + --memory-limit / --threads (conf/engine/duckdb.yaml settings)
 TARGETS = {"core_vs_sql": 1.3, "core_vs_sql_same_output": 1.3, "pandas_vs_core": 4.0,
            "full_one_seconds": 10.0, "calendar_vs_one": 5.0, "peak_gb": 3.0}
@@ -135,6 +137,9 @@ def hand_written_sql(folder: Path, as_of: pd.Timestamp, cfg: dict,
     bits between runs on more than one thread.
     """
     t = f"TIMESTAMP '{as_of:%Y-%m-%d %H:%M:%S}'"
+    # Days observed: since max(signup, data start); baseline and trend count only those.
+    seen = (f"(date_diff('second', greatest(c.signup_date, TIMESTAMP '{DATA_START:%Y-%m-%d}'), "
+            f"{t}) / 86400.0)")
 
     def total(x: str, where: str = "") -> str:
         filtered = f" FILTER ({where})" if where else ""
@@ -148,10 +153,15 @@ def hand_written_sql(folder: Path, as_of: pd.Timestamp, cfg: dict,
     aggregates = [f"count(*) FILTER ({band(lo, hi)}) AS {name}_count, "
                   f"coalesce({total('amount', band(lo, hi))}, 0) AS {name}_spend"
                   for w in windows for name, lo, hi in ((f"w{w}", 0, w), (f"p{w}", w, 2 * w))]
-    centred = (f"amount * ({(bins - 1) / 2} - ceil(date_diff('second', ts, {t}) "
-               f"/ 86400.0 / {width}) + 1)")
-    trend = f"coalesce({total(centred, band(0, bins * width))}, 0) AS trend_moment"
+    trend = ", ".join(f"coalesce({total('amount', band(i * width, (i + 1) * width))}, 0) AS bin{i}"
+                      for i in range(bins))
+    k = f"least({bins}, floor({seen} / {width}))"  # wholly observed trend bins
+    moment = " + ".join(f"CASE WHEN {seen} >= {(i + 1) * width} THEN (({k} - 1) / 2.0 - {i}) "
+                        f"* coalesce(a.bin{i}, 0) ELSE 0 END" for i in range(bins))
+    observed_spend = " + ".join(f"CASE WHEN {seen} >= {(i + 1) * width} "
+                                f"THEN coalesce(a.bin{i}, 0) ELSE 0 END" for i in range(bins))
     base = cfg["purchases"]["baseline_days"]
+    daily = f"(a.baseline / least({seen}, {base}))"
     derived = []
     for w in windows:
         derived += [f"coalesce(a.w{w}_count, 0) AS count_{w}d",
@@ -162,10 +172,10 @@ def hand_written_sql(folder: Path, as_of: pd.Timestamp, cfg: dict,
                     f"AS count_ratio_{w}d",
                     f"CASE WHEN a.p{w}_spend > 0 THEN a.w{w}_spend / a.p{w}_spend END "
                     f"AS spend_ratio_{w}d",
-                    f"CASE WHEN a.baseline > 0 THEN (a.w{w}_spend / {w}) / (a.baseline / {base}) "
-                    f"END AS spend_vs_baseline_{w}d",
-                    f"CASE WHEN a.baseline > 0 THEN ((a.w{w}_spend / {w}) / (a.baseline / {base}) "
-                    f"< {cfg['purchases']['drop_ratio']})::INT END AS spend_drop_{w}d"]
+                    f"CASE WHEN a.baseline > 0 AND {seen} >= {w} THEN (a.w{w}_spend / {w}) "
+                    f"/ {daily} END AS spend_vs_baseline_{w}d",
+                    f"CASE WHEN a.baseline > 0 AND {seen} >= {w} THEN ((a.w{w}_spend / {w}) "
+                    f"/ {daily} < {cfg['purchases']['drop_ratio']})::INT END AS spend_drop_{w}d"]
     return f"""
     SELECT c.customer_id, {t} AS as_of,
            date_diff('second', c.signup_date, {t}) / 86400.0 AS tenure_days,
@@ -174,14 +184,14 @@ def hand_written_sql(folder: Path, as_of: pd.Timestamp, cfg: dict,
            date_diff('second', a.first_ts, {t}) / 86400.0 AS days_since_first_purchase,
            CASE WHEN a.frequency > 0 THEN a.monetary / a.frequency END AS avg_order_value,
            {", ".join(derived)},
-           CASE WHEN a.trend_spend > 0 THEN (a.trend_moment / {bins * (bins ** 2 - 1) / 12})
-                / (a.trend_spend / {bins}) END AS spend_trend_{bins * width}d
+           CASE WHEN {k} >= {cfg["purchases"]["trend_min_bins"]} AND ({observed_spend}) > 0
+                THEN (({moment}) / ({k} * ({k} * {k} - 1) / 12.0))
+                / (({observed_spend}) / {k}) END AS spend_trend_{bins * width}d
     FROM read_parquet('{folder}/customers.parquet') c
     LEFT JOIN (
         SELECT customer_id, count(*) AS frequency, {total('amount')} AS monetary,
                max(ts) AS last_ts, min(ts) AS first_ts, {", ".join(aggregates)},
-               {total('amount', band(0, base))} AS baseline,
-               {total('amount', band(0, bins * width))} AS trend_spend, {trend}
+               {total('amount', band(0, base))} AS baseline, {trend}
         FROM read_parquet('{folder}/transactions.parquet')
         WHERE ts < {t} AND amount > 0 AND NOT is_return
         GROUP BY customer_id) a USING (customer_id)
@@ -209,7 +219,7 @@ def part_core_churnml(folder: Path) -> pd.DataFrame:
 
     con = connect(ENGINE)
     return compute_features(con, load_tables(con, folder), [calendar()[-1]], features_cfg(),
-                            CORE_FAMILIES)
+                            CORE_FAMILIES, data_start=DATA_START)
 
 
 def part_core_pandas(folder: Path) -> pd.DataFrame:
@@ -218,7 +228,7 @@ def part_core_pandas(folder: Path) -> pd.DataFrame:
 
     customers = pd.read_parquet(folder / "customers.parquet")
     transactions = pd.read_parquet(folder / "transactions.parquet")
-    return oracle_core(customers, transactions, [calendar()[-1]], features_cfg())
+    return oracle_core(customers, transactions, [calendar()[-1]], features_cfg(), DATA_START)
 
 
 def _full(folder: Path, dates: list[pd.Timestamp]) -> pd.DataFrame:
@@ -229,7 +239,8 @@ def _full(folder: Path, dates: list[pd.Timestamp]) -> pd.DataFrame:
     con = connect(ENGINE)
     with tempfile.TemporaryDirectory() as out:
         written = write_features(iter_features(con, load_tables(con, folder), dates,
-                                               features_cfg()), Path(out) / "features.parquet")
+                                               features_cfg(), data_start=DATA_START),
+                                 Path(out) / "features.parquet")
     summary = pd.DataFrame({"columns": [written.columns]})
     summary.attrs["rows"] = written.rows
     return summary

@@ -44,23 +44,29 @@ def _sum_by(frame: pd.DataFrame, mask: pd.Series, column: str | None, index: pd.
 
 def _trend(tx: pd.DataFrame, t: pd.Timestamp, ids: pd.Index, observed: pd.Series,
            cfg: dict[str, Any]) -> pd.Series:
-    """Relative least-squares slope over each customer's wholly observed monthly bins."""
+    """Relative least-squares slope over each customer's wholly observed bins.
+
+    Bin ``i`` (``x = -i``) enters customer's fit when it lies after their observed
+    start (``(i + 1)`` widths within ``observed`` days); the slope is the textbook
+    ``sum((x - mean x)(y - mean y)) / sum((x - mean x)^2)`` over those bins.
+    """
     bins, width = int(cfg["purchases"]["trend_bins"]), int(cfg["purchases"]["trend_bin_days"])
     span = tx.loc[tx["ts"] >= t - bins * width * DAY]
     # bin i: more than i and at most i + 1 widths back (the windows' edges); -(x // w) = ceil
     index = -((span["ts"] - t) // (width * DAY)).astype(int) - 1
-    spend = span.groupby([span["customer_id"], index])["amount"].sum().unstack()
-    spend = spend.reindex(index=ids, columns=range(bins)).fillna(0.0)
-    out = pd.Series(np.nan, index=ids)
-    for customer in ids:
-        k = min(bins, int(observed[customer] // width))
-        if k < int(cfg["purchases"]["trend_min_bins"]):
-            continue
-        y = spend.loc[customer, : k - 1].to_numpy()
-        x = -np.arange(k, dtype=float)
-        if y.sum() > 0:
-            out[customer] = np.polyfit(x, y, 1)[0] / y.mean()
-    return out
+    y = span.groupby([span["customer_id"], index])["amount"].sum().unstack()
+    y = y.reindex(index=ids, columns=range(bins)).fillna(0.0).to_numpy()
+    k = np.minimum(bins, (observed.reindex(ids).to_numpy() // width))
+    seen = np.arange(bins)[None, :] < k[:, None]
+    x = np.broadcast_to(-np.arange(bins, dtype=float), y.shape)
+    n = seen.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        x_mean = np.where(seen, x, 0).sum(axis=1) / n
+        y_mean = np.where(seen, y, 0).sum(axis=1) / n
+        dx = np.where(seen, x - x_mean[:, None], 0)
+        slope = (dx * (y - y_mean[:, None])).sum(axis=1) / (dx**2).sum(axis=1)
+        ok = (n >= int(cfg["purchases"]["trend_min_bins"])) & (y_mean > 0)
+        return pd.Series(np.where(ok, slope / y_mean, np.nan), index=ids)
 
 
 def core_snapshot(customers: pd.DataFrame, purchases: pd.DataFrame, t: pd.Timestamp,
