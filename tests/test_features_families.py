@@ -52,11 +52,12 @@ def events(rows: list[tuple], **extra: list) -> pd.DataFrame:
 
 
 def features(tables: dict[str, pd.DataFrame], cfg: dict | None = None, dates=(T,),
-             families=None) -> pd.DataFrame:
+             families=None, data_start: str | None = None) -> pd.DataFrame:
     cfg = cfg or load_config("features")
     con = ibis.duckdb.connect()
     expr = build_features({k: ibis.memtable(v) for k, v in tables.items()}, list(dates), cfg,
-                          **({"families": families} if families else {}))
+                          **({"families": families} if families else {}),
+                          data_start=None if data_start is None else pd.Timestamp(data_start))
     return con.execute(expr).set_index("customer_id")
 
 
@@ -112,6 +113,75 @@ def test_trend_bins_share_the_windows_edges() -> None:
     row = features({"customers": customers("A"), "transactions": purchases(rows)}).loc["A"]
     assert row["count_30d"] == 1 and row["spend_180d"] == 2.0
     assert row["spend_trend_180d"] == 0.0  # (2.5 - 2.5) / 17.5, over the mean bin 2 / 6
+
+
+# The audit's young customer: signed up 100 days before t, 700 a week for ten weeks
+# (7,000), then one purchase of 600 in the last 30 days: 7,600 over 100 observed days.
+YOUNG = [("A", str(pd.Timestamp("2024-03-23") + pd.Timedelta(days=7 * i)), 700.0)
+         for i in range(10)] + [("A", "2024-06-10", 600.0)]
+
+
+def test_a_young_customers_baseline_is_their_spend_per_observed_day() -> None:
+    row = features({"customers": customers("A", signup="2024-03-23"),
+                    "transactions": purchases(YOUNG)}, families=["purchases"]).loc["A"]
+    # (600 / 30) / (7,600 / 100), not / (7,600 / 360) = 0.947 as if unobserved days were 0.
+    assert row["spend_vs_baseline_30d"] == pytest.approx((600 / 30) / (7600 / 100))
+    assert row["spend_drop_30d"] == 1
+    # 90 days: 8 x 700 + 600 = 6,200 since 2024-04-02.
+    assert row["spend_vs_baseline_90d"] == pytest.approx((6200 / 90) / 76)
+    assert row["spend_drop_90d"] == 0
+    # 100 days of history cannot be compared with a 180-day window: null, not 2.0.
+    assert pd.isna(row["spend_vs_baseline_180d"]) and pd.isna(row["spend_drop_180d"])
+
+
+def test_the_trend_of_a_young_customer_uses_only_the_bins_after_signup() -> None:
+    row = features({"customers": customers("A", signup="2024-03-23"),
+                    "transactions": purchases(YOUNG)}, families=["purchases"]).loc["A"]
+    # Three whole bins observed: 600, 2,800, 2,800 (newest first); slope -1,100 per bin
+    # over the mean bin 6,200 / 3. Counting the three bins before signup as zero spend
+    # read this collapse as +0.29, "rising".
+    assert row["spend_trend_180d"] == pytest.approx(-1100 / (6200 / 3))
+
+
+def test_the_trend_is_null_with_fewer_observed_bins_than_trend_min_bins() -> None:
+    rows = [("A", "2024-05-20", 50.0), ("A", "2024-06-20", 10.0),
+            ("B", "2024-06-20", 10.0)]
+    cust = pd.concat([customers("A", signup="2024-05-01"), customers("B", signup="2024-06-10")],
+                     ignore_index=True)
+    frame = features({"customers": cust, "transactions": purchases(rows)}, families=["purchases"])
+    assert frame.loc["A", "spend_trend_180d"] == pytest.approx(-40 / 30)  # 2 bins: 10, 50
+    assert np.isnan(frame.loc["B", "spend_trend_180d"])  # 21 days: no whole bin
+    cfg = load_config("features")
+    cfg["purchases"]["trend_min_bins"] = 3
+    strict = features({"customers": cust, "transactions": purchases(rows)}, cfg,
+                      families=["purchases"])
+    assert np.isnan(strict.loc["A", "spend_trend_180d"])
+
+
+def test_the_baseline_starts_with_the_data_when_the_customer_is_older() -> None:
+    # Signed up in 2020; the data starts 2024-01-01, 182 days before t. B buys 100 a
+    # week throughout; C cut to 25 a week for the last four weeks.
+    b = [("B", str(pd.Timestamp("2024-01-01") + pd.Timedelta(days=7 * i)), 100.0)
+         for i in range(26)]
+    c = [("C", str(pd.Timestamp("2024-01-01") + pd.Timedelta(days=7 * i)),
+          100.0 if i < 22 else 25.0) for i in range(26)]
+    tables = {"customers": customers("B", "C", signup="2020-01-01"),
+              "transactions": purchases(b + c)}
+    frame = features(tables, families=["purchases"], data_start="2024-01-01")
+    assert frame.loc["B", "spend_vs_baseline_30d"] == pytest.approx((400 / 30) / (2600 / 182))
+    assert frame.loc["B", "spend_drop_30d"] == 0
+    assert frame.loc["C", "spend_vs_baseline_30d"] == pytest.approx((100 / 30) / (2300 / 182))
+    assert frame.loc["C", "spend_drop_30d"] == 1
+    # Without the data's start, the days before it would count as zero spend.
+    unclipped = features(tables, families=["purchases"])
+    assert unclipped.loc["C", "spend_vs_baseline_30d"] == pytest.approx(
+        (100 / 30) / (2300 / 360))
+
+
+def test_a_data_start_before_signup_changes_nothing() -> None:
+    tables = {"customers": customers("A", signup="2024-03-23"), "transactions": purchases(YOUNG)}
+    early = features(tables, families=["purchases"], data_start="2023-01-01")
+    pd.testing.assert_frame_equal(early, features(tables, families=["purchases"]))
 
 
 # --- cadence -------------------------------------------------------------------------------
@@ -278,3 +348,11 @@ def test_config_errors_are_clear() -> None:
         features(tables, clash)
     with pytest.raises(ConfigError, match="no snapshot dates"):
         features(tables, cfg, dates=())
+
+
+def test_a_trend_needs_at_least_two_bins_to_fit() -> None:
+    cfg = load_config("features")
+    cfg["purchases"]["trend_min_bins"] = 1
+    tables = {"customers": customers("A"), "transactions": purchases([])}
+    with pytest.raises(ConfigError, match="trend_min_bins"):
+        features(tables, cfg)

@@ -83,6 +83,55 @@ def test_spend_drop_compares_horizon_spend_with_the_scaled_baseline() -> None:
     assert generous.loc["active_stayer", "attrition"] == 0
 
 
+def spend_drop_labels(customers: pd.DataFrame, tx: pd.DataFrame,
+                      data_start: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    cfg = {"horizon_days": HORIZON, "lapse_days": 90,
+           "attrition": {"definition": ["spend_drop"], "spend_fraction": 0.3,
+                         "baseline_days": 360}}
+    con = ibis.duckdb.connect()
+    won = con.execute(purchase_windows(
+        ibis.memtable(customers), ibis.memtable(tx), [T], HORIZON, labels_cfg=cfg,
+        data_start=None if data_start is None else pd.Timestamp(data_start)))
+    return won.set_index("customer_id"), make_labels(won, 90, cfg).set_index("customer_id")
+
+
+def test_spend_drop_scales_a_young_customers_baseline_by_the_days_observed() -> None:
+    # The audit's customer: signed up 100 days before t, 7,600 spent since (76 a day),
+    # 1,000 in the horizon. Expected at their own rate: 76 x 90 = 6,840, and
+    # 1,000 < 0.3 x 6,840. Over 360 days it would be 1,900, and 1,000 no drop.
+    customers = frame([("A", "2024-03-23")], ["customer_id", "signup_date"])
+    rows = [("A", f"{pd.Timestamp('2024-03-23') + pd.Timedelta(days=7 * i):%Y-%m-%d}", 700.0, False)
+            for i in range(10)]
+    rows += [("A", "2024-06-10", 600.0, False), ("A", "2024-08-15", 1000.0, False)]
+    won, out = spend_drop_labels(customers, frame(rows, list(TX.columns)))
+    assert won.loc["A", "baseline_observed_days"] == pytest.approx(100.0)
+    assert out.loc["A", "attrition"] == 1
+
+
+def test_spend_drop_baseline_starts_with_the_data() -> None:
+    # Signed up in 2020; the data starts 2024-01-01 (182 days before t): 100 a week,
+    # 2,600 over 182 days -> 1,285.7 per horizon; 300 in the horizon is a drop.
+    customers = frame([("A", "2020-01-01")], ["customer_id", "signup_date"])
+    rows = [("A", f"{pd.Timestamp('2024-01-01') + pd.Timedelta(days=7 * i):%Y-%m-%d}", 100.0, False)
+            for i in range(26)] + [("A", "2024-08-01", 300.0, False)]
+    won, out = spend_drop_labels(customers, frame(rows, list(TX.columns)), "2024-01-01")
+    assert won.loc["A", "baseline_observed_days"] == pytest.approx(182.0)
+    assert out.loc["A", "attrition"] == 1
+    won, out = spend_drop_labels(customers, frame(rows, list(TX.columns)))
+    assert won.loc["A", "baseline_observed_days"] == 360.0  # 0.3 x 650 = 195 < 300
+    assert out.loc["A", "attrition"] == 0
+
+
+def test_spend_drop_falls_back_to_no_purchase_with_less_history_than_the_horizon() -> None:
+    # 30 days of history: too little to project over 90 days; a purchase means staying.
+    customers = frame([("A", "2024-06-01"), ("B", "2024-06-01")], ["customer_id", "signup_date"])
+    rows = [("A", "2024-06-05", 900.0, False), ("A", "2024-08-01", 1.0, False),
+            ("B", "2024-06-05", 900.0, False)]
+    won, out = spend_drop_labels(customers, frame(rows, list(TX.columns)))
+    assert won.loc["A", "baseline_observed_days"] == pytest.approx(30.0)
+    assert out.loc["A", "attrition"] == 0 and out.loc["B", "attrition"] == 1
+
+
 def test_cancellation_attrition_reads_cancellation_events_in_the_horizon() -> None:
     events = frame([("active_stayer", "2024-08-01", "cancellation"),
                     ("active_leaver", "2024-06-01", "cancellation")],   # before t: not counted
