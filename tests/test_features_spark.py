@@ -13,6 +13,7 @@ from tests.oracle_features import assert_frames_close, load_config, random_world
 pytestmark = pytest.mark.slow
 DATES = [pd.Timestamp("2023-08-01"), pd.Timestamp("2024-03-15")]
 TEXT = ("customer_id", "as_of", "region", "plan", "channel")
+DATA_START = pd.Timestamp("2023-03-01")  # after many signups: baselines and trends are clipped
 
 
 def test_spark_local_mode_gives_the_same_features_as_duckdb(tmp_path: Path) -> None:
@@ -23,9 +24,11 @@ def test_spark_local_mode_gives_the_same_features_as_duckdb(tmp_path: Path) -> N
         frame.to_parquet(tmp_path / f"{name}.parquet", index=False)
     cfg = load_config("features")
     duck = connect({"name": "duckdb"})
-    expected = compute_features(duck, load_tables(duck, tmp_path), DATES, cfg)
+    expected = compute_features(duck, load_tables(duck, tmp_path), DATES, cfg,
+                                data_start=DATA_START)
     spark = connect(engine)
-    actual = compute_features(spark, load_tables(spark, tmp_path), DATES, cfg)
+    actual = compute_features(spark, load_tables(spark, tmp_path), DATES, cfg,
+                              data_start=DATA_START)
     assert list(actual.columns) == list(expected.columns)
     assert_frames_close(actual, expected, [c for c in expected.columns if c not in TEXT])
     for column in TEXT[2:]:
@@ -49,7 +52,7 @@ def test_spark_local_mode_gives_the_same_purchase_windows_and_labels_as_duckdb(
         tables = load_tables(con, tmp_path, ("customers", "transactions", "events"))
         windows = con.execute(purchase_windows(tables["customers"], tables["transactions"],
                                                DATES, 90, events=tables["events"],
-                                               labels_cfg=cfg))
+                                               labels_cfg=cfg, data_start=DATA_START))
         frames[name] = windows.sort_values(["customer_id", "as_of"], ignore_index=True)
     expected, actual = frames["duckdb"], frames["spark"]
     assert list(actual.columns) == list(expected.columns) and len(actual) == len(expected)
