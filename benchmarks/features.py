@@ -193,7 +193,7 @@ def hand_written_sql(folder: Path, as_of: pd.Timestamp, cfg: dict,
                max(ts) AS last_ts, min(ts) AS first_ts, {", ".join(aggregates)},
                {total('amount', band(0, base))} AS baseline, {trend}
         FROM read_parquet('{folder}/transactions.parquet')
-        WHERE ts < {t} AND amount > 0 AND NOT is_return
+        WHERE ts < {t} AND amount >= 0 AND NOT is_return
         GROUP BY customer_id) a USING (customer_id)
     WHERE c.signup_date < {t}{" ORDER BY c.customer_id" if same_output else ""}"""
 

@@ -32,7 +32,7 @@ def purchases_of(transactions: pd.DataFrame) -> pd.DataFrame:
     """Positive, non-returned lines."""
     returned = transactions["is_return"].fillna(False).astype(bool) if "is_return" in transactions \
         else pd.Series(False, index=transactions.index)
-    return transactions.loc[(transactions["amount"] > 0) & ~returned]
+    return transactions.loc[(transactions["amount"] >= 0) & ~returned]
 
 
 def _sum_by(frame: pd.DataFrame, mask: pd.Series, column: str | None, index: pd.Index) -> pd.Series:

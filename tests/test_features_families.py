@@ -356,3 +356,16 @@ def test_a_trend_needs_at_least_two_bins_to_fit() -> None:
     tables = {"customers": customers("A"), "transactions": purchases([])}
     with pytest.raises(ConfigError, match="trend_min_bins"):
         features(tables, cfg)
+
+
+def test_an_item_paid_in_full_by_a_coupon_is_a_purchase_occasion() -> None:
+    # amount 0, discount 25: a visit, not a silence; adds nothing to spend but counts in
+    # discount dependence (the audit's customer B: recency 168 instead of 16)
+    tx = purchases([("B", "2024-01-15", 50.0), ("B", "2024-06-15", 0.0),
+                    ("B", "2024-08-01", 0.0)], discount=[0.0, 25.0, 25.0])
+    row = features({"customers": customers("B"), "transactions": tx},
+                   families=["purchases", "cadence", "signals"]).loc["B"]
+    assert row["frequency"] == 2 and row["recency_days"] == pytest.approx(16)
+    assert row["monetary"] == 50.0
+    assert row["discount_rate_90d"] == pytest.approx(1.0)
+    assert row["discount_rate_all"] == pytest.approx(25 / 75)

@@ -251,3 +251,12 @@ def test_cancellation_labels_also_stop_at_the_end_of_the_events(tmp_path):
     assert out["as_of"].max() == pd.Timestamp("2023-10-01")
     cancelled = out.set_index(["customer_id", "as_of"])["attrition"]
     assert cancelled[("a", pd.Timestamp("2023-09-01"))] == 1
+
+
+def test_a_visit_of_coupon_paid_items_only_is_a_purchase_in_the_horizon() -> None:
+    tx = pd.concat([TX, frame([("active_leaver", "2024-08-01", 0.0, False),
+                               ("lapsed_gone", "2024-08-15", 0.0, False)],
+                              ["customer_id", "ts", "amount", "is_return"])])
+    out = labels("no_purchase", tx)
+    assert out.loc["active_leaver", "attrition"] == 0
+    assert out.loc["lapsed_gone", "winback"] == 1

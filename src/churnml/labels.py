@@ -164,7 +164,7 @@ def purchase_windows(customers: ir.Table, transactions: ir.Table, dates: list[pd
     settings = attrition_settings(labels_cfg)
     tx = transactions
     returned = tx.is_return.fill_null(False) if "is_return" in tx.columns else ibis.literal(False)
-    purchases = tx.filter((tx.amount > 0) & ~returned).select("customer_id", "ts", "amount")
+    purchases = tx.filter((tx.amount >= 0) & ~returned).select("customer_id", "ts", "amount")
     cancels = None
     if events is not None:
         cancels = events.filter(events.event_type == settings["cancellation_event"])

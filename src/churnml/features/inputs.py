@@ -142,7 +142,7 @@ def prepare_purchases(tx: ir.Table, cfg: dict[str, Any], strategy: str, gaps: bo
     products
         Keep ``product_id`` (for product-scoped incidents).
     """
-    rows = tx.filter((tx.amount > 0) & ~_is_return(tx))
+    rows = tx.filter((tx.amount >= 0) & ~_is_return(tx))  # 0: an item paid by a coupon
     extra = _purchase_columns(rows, cfg, products)
     narrow = rows.select("ts", "amount", **extra, **{KEY: customer_key(rows, strategy)})
     if not gaps:

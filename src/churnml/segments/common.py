@@ -51,7 +51,7 @@ def before(frame: pd.DataFrame | None, as_of: pd.Timestamp, column: str = "ts") 
 def purchases(transactions: pd.DataFrame) -> pd.DataFrame:
     """Purchase lines: positive amounts that are not returns."""
     returned = _is_return(transactions)
-    return transactions.loc[(transactions["amount"] > 0) & ~returned]
+    return transactions.loc[(transactions["amount"] >= 0) & ~returned]
 
 
 def returns(transactions: pd.DataFrame) -> pd.DataFrame:
