@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from churnml import io, tracking
+from churnml.errors import ConfigError
 from churnml.models import ChurnClassifier
 from tests.conftest import make_classification_frame
 
@@ -23,14 +24,14 @@ def cfg(tmp_path, monkeypatch):
             "attrition_model_name": "t-attrition", "winback_model_name": "t-winback"}
 
 
-def _log(cfg, tmp_path, rounds: int):
+def _log(cfg, tmp_path, rounds: int, name: str = "t-attrition", **tags: str):
     X, y = make_classification_frame()
     model = ChurnClassifier(max_rounds=rounds, min_child_samples=10).fit(X, y)
     path = io.write_json(model.to_dict(), tmp_path / f"model_{rounds}.json")
     info = tracking.log_training_run(
-        cfg, registered_name="t-attrition", model_file=path, model=model, example=X.head(3),
+        cfg, registered_name=name, model_file=path, model=model, example=X.head(3),
         params={"rounds": rounds}, metrics={"x": 1.0},
-        tags={tracking.MODEL_SHA_TAG: io.sha256_file(path)},
+        tags={tracking.MODEL_SHA_TAG: io.sha256_file(path), **tags},
         config={"model": {"attrition": {"max_rounds": rounds}}, "labels": {"horizon_days": 90}})
     return model, path, info
 
@@ -115,8 +116,6 @@ def test_lower_is_better_metrics_promote_only_a_smaller_value(cfg, tmp_path):
 
 
 def test_an_unknown_promotion_metric_is_a_config_error(cfg):
-    from churnml.errors import ConfigError
-
     with pytest.raises(ConfigError, match=r"evaluate\.promotion_metric = 'accuracy'.*brier"):
         tracking.promote_if_better(cfg, "t-attrition", "1", "accuracy", 0.9, 0.0)
 
@@ -183,3 +182,45 @@ def test_a_category_missing_from_the_whole_example_is_still_declared_text(cfg, t
     assert {spec["name"]: spec["type"] for spec in inputs} == {
         "recency_days": "double", "frequency": "double", "region": "string",
         "tenure_days": "double", "monetary": "double"}
+
+
+def _champion(cfg, tmp_path, rounds: int, name: str, **tags: str) -> None:
+    info = _log(cfg, tmp_path, rounds, name, **tags)[2]
+    tracking.promote_if_better(cfg, name, info["version"], "roc_auc", 0.8, 0.0)
+
+
+def test_a_win_back_model_is_refused_where_the_attrition_model_is_expected(cfg, tmp_path):
+    _champion(cfg, tmp_path, 9, "t-winback", model_kind="winback")
+    with pytest.raises(ConfigError, match=r"--model models:/t-winback@champion: version 1 of "
+                       r"'t-winback' is a winback model \(by its training run's model_kind "
+                       r"tag\), but the attrition model is expected.*t-attrition@champion"):
+        tracking.load_registered("models:/t-winback@champion", cfg, kind="attrition")
+    assert tracking.load_registered("models:/t-winback@champion", cfg, kind="winback")[1] == (
+        "t-winback/1")
+
+
+def test_the_training_tag_decides_the_kind_over_the_registered_name(cfg, tmp_path):
+    _champion(cfg, tmp_path, 9, "t-attrition", model_kind="winback")  # registered by mistake
+    with pytest.raises(ConfigError, match="is a winback model"):
+        tracking.load_registered("models:/t-attrition@champion", cfg, kind="attrition")
+
+
+def test_without_the_training_tag_the_registered_name_decides_the_kind(cfg, tmp_path):
+    _champion(cfg, tmp_path, 9, "t-attrition")  # a run that predates the tag
+    assert tracking.load_registered("models:/t-attrition@champion", cfg, kind="attrition")[1]
+    with pytest.raises(ConfigError, match=r"is an attrition model \(by its registered name"):
+        tracking.load_registered("models:/t-attrition@champion", cfg, kind="winback")
+    _champion(cfg, tmp_path, 8, "t-other")
+    with pytest.raises(ConfigError, match="is a model of unknown kind"):
+        tracking.load_registered("models:/t-other@champion", cfg, kind="attrition")
+
+
+def test_an_unknown_alias_or_model_name_is_a_config_error_listing_what_exists(cfg, tmp_path):
+    _champion(cfg, tmp_path, 9, "t-attrition", model_kind="attrition")
+    _log(cfg, tmp_path, 7)
+    with pytest.raises(ConfigError, match=r"'t-attrition' has no alias 'nosuch'.*"
+                       r"aliases: champion -> version 1; versions: 1, 2"):
+        tracking.load_registered("models:/t-attrition@nosuch", cfg, kind="attrition")
+    with pytest.raises(ConfigError, match=r"no registered model named 't-atrition'.*"
+                       r"registered models: t-attrition\)"):
+        tracking.load_registered("models:/t-atrition@champion", cfg)

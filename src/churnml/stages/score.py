@@ -56,6 +56,13 @@ def load_models(model: str, params: dict[str, Any]) -> tuple[dict[str, ChurnClas
     train stages), or ``models:/NAME@ALIAS`` for the attrition model, in which case the
     win-back model is the registered win-back model under the same alias. Versions
     are ``NAME/VERSION``; a model not needed in this mode has version ``none``.
+
+    Raises
+    ------
+    ConfigError
+        A folder without the models; an unknown registered name or alias; a registered
+        version of the wrong kind (``NAME`` a win-back model, say; see
+        :func:`churnml.tracking.registered_kind`).
     """
     kinds = model_kinds(params)
     versions = {"attrition": "none", "winback": "none"}
@@ -69,7 +76,8 @@ def load_models(model: str, params: dict[str, Any]) -> tuple[dict[str, ChurnClas
                 "winback": f"{REGISTRY_PREFIX}{params['tracking']['winback_model_name']}@{alias}"}
         models = {}
         for kind in kinds:
-            models[kind], versions[kind] = tracking.load_registered(uris[kind], params["tracking"])
+            models[kind], versions[kind] = tracking.load_registered(
+                uris[kind], params["tracking"], kind=kind)
         return models, versions
     models = {}
     for kind in kinds:

@@ -121,7 +121,7 @@ def run(kind: str, features_file: Path, labels_file: Path, models_dir: Path,
                  "horizon_days": params["labels"]["horizon_days"]})
     metrics = {f"rows_{role}": float(n) for role, n in counts.items()}
     metrics["best_iteration"] = float(model.best_iteration_)
-    tags = {"git_commit": provenance.git_commit(), "model_kind": kind,
+    tags = {"git_commit": provenance.git_commit(), tracking.KIND_TAG: kind,
             tracking.MODEL_SHA_TAG: io.sha256_file(path),
             **{f"input_sha256.{Path(p).name}": h
                for p, h in provenance.input_hashes([features_file, labels_file]).items()}}
