@@ -79,3 +79,24 @@ def test_drift_beyond_thresholds_exits_2_naming_features_and_keeps_outputs(world
     assert "drift check refused" in done.stderr
     assert re.search(r"region \(PSI [0-9.]+, 100\.0 % new categories\)", done.stderr)
     assert hashes(out) == before
+
+
+@pytest.mark.parametrize(("model", "message"), [
+    ("models:/churnml-winback@champion",
+     r"--model models:/churnml-winback@champion: version \d+ of 'churnml-winback' is a "
+     r"winback model .*the attrition model is expected"),
+    ("models:/churnml-attrition@nosuch", r"has no alias 'nosuch'.*aliases: champion"),
+    ("models:/churnml-atrition@champion", r"no registered model named 'churnml-atrition'"),
+])
+def test_a_wrong_registered_model_exits_2_and_writes_nothing(world, tmp_path, model, message):
+    done = score(world, tmp_path, "--model", model)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert re.search(message, done.stderr) and "internal error" not in done.stderr
+    assert not (tmp_path / "manifest.json").exists()
+
+
+def test_a_raw_data_folder_exits_2_saying_it_is_not_an_ingest_output(world, tmp_path):
+    done = score(world, tmp_path, "--model", "models", data="data/raw/synthetic")
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "data/raw/synthetic is not an ingest output" in done.stderr
+

@@ -47,13 +47,21 @@ def read_manifest(interim_dir: Path) -> dict[str, Any]:
     Raises
     ------
     ConfigError
-        ``interim_dir`` has no manifest (it is not an output of ``churnml ingest``).
+        ``interim_dir`` has no manifest, or one without the window (it is not an output
+        of ``churnml ingest``: e.g. the raw tables of ``churnml source`` or ``simulate``).
     """
     path = Path(interim_dir) / "manifest.json"
     if not path.is_file():
         raise ConfigError(f"{path} is missing: the data's time span is read from the manifest "
                           "that `churnml ingest` writes beside the canonical tables")
-    return io.read_json(path)
+    manifest = io.read_json(path)
+    if not isinstance(manifest, dict) or not {"data_start", "data_end"} <= manifest.keys():
+        raise ConfigError(
+            f"{interim_dir} is not an ingest output: its manifest.json has no data_start / "
+            "data_end (raw tables, as `churnml source` or `churnml simulate` write them, are "
+            f"not validated yet); run `churnml ingest --data {interim_dir} --out "
+            "data/interim` and pass the ingest output (data/interim by default)")
+    return manifest
 
 
 def data_window(interim_dir: Path) -> tuple[pd.Timestamp, pd.Timestamp]:
