@@ -100,3 +100,20 @@ def test_a_raw_data_folder_exits_2_saying_it_is_not_an_ingest_output(world, tmp_
     assert done.returncode == 2, done.stderr[-2000:]
     assert "data/raw/synthetic is not an ingest output" in done.stderr
 
+
+@pytest.mark.parametrize(("change", "message"), [
+    ("drop plan", r"the attrition model \(churnml-attrition/\d+\) lacks column 'plan' of "
+                  r"customers\.parquet"),
+    ("no events", r"computed from events\.parquet, absent from"),
+])
+def test_data_without_a_model_input_exits_2_naming_it(world, tmp_path, change, message):
+    interim = tmp_path / "interim"  # optional parts that ingest accepts when absent
+    shutil.copytree(world / "data/interim", interim)
+    if change == "drop plan":
+        customers = pd.read_parquet(interim / "customers.parquet").drop(columns=["plan"])
+        customers.to_parquet(interim / "customers.parquet", index=False)
+    else:
+        (interim / "events.parquet").unlink()
+    done = score(world, tmp_path / "out", "--model", "models", data=str(interim))
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert re.search(message, done.stderr) and "retrain without them" in done.stderr

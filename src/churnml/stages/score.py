@@ -285,6 +285,7 @@ def run(data_dir: Path, model: str, as_of: str | None, out_dir: Path,
             features, total = score_inputs.features_for(data_dir, date, params, subset)
             refuse_outcome_columns(features.columns, f"features computed from {data_dir}")
             features, segments = with_segments(features, data_dir, date, params, models)
+            score_inputs.check_model_inputs(features, models, versions, data_dir, params)
         models_dir = MODELS_DIR if model.startswith(REGISTRY_PREFIX) else Path(model)
         fields = {"inputs": score_inputs.input_hashes(data_dir),
                   "subset": subset.describe(len(features), total),

@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from churnml import drift, io, snapshot
-from churnml.errors import ConfigError
+from churnml.errors import ConfigError, ContractError
 from churnml.models import ChurnClassifier
 from churnml.stages import train_uplift
 from churnml.stages.common import MODELS_DIR, model_file
@@ -28,6 +28,9 @@ from churnml.stages.features import compute, data_window
 log = logging.getLogger(__name__)
 REGISTRY_PREFIX = "models:/"
 MISSING_PROFILE_POLICIES = ("warn", "refuse")
+# Optional canonical tables some features are computed from (DESIGN §4).
+OPTIONAL_FEATURE_TABLES = ("events", "incidents")
+SHOWN_COLUMNS = 5
 
 
 @dataclass(frozen=True)
@@ -190,6 +193,65 @@ def features_for(data_dir: Path, date: pd.Timestamp, params: dict[str, Any],
     if frame.empty:
         raise ConfigError(f"no customer in {data_dir} signed up before {date.date()}")
     return frame.reset_index(drop=True), total
+
+
+def check_model_inputs(features: pd.DataFrame, models: dict[str, ChurnClassifier],
+                       versions: dict[str, str], data_dir: Path,
+                       params: dict[str, Any]) -> None:
+    """Refuse data that lacks inputs a model was trained with, before any scoring.
+
+    Optional columns (``plan``) and tables (``events``) pass ``ingest`` when absent,
+    but a model trained with them cannot score without them.
+
+    Parameters
+    ----------
+    features
+        The feature frame as scored (segment columns joined).
+    models, versions
+        The loaded models and their ``NAME/VERSION`` per kind.
+    data_dir
+        The canonical tables the features were computed from.
+
+    Raises
+    ------
+    ContractError
+        Naming each model (kind, version), its missing columns with the source table
+        they come from where that is known, and the remedy.
+    """
+    lacking = {kind: [c for c in model.feature_names_in_ if c not in features.columns]
+               for kind, model in models.items()}
+    lines = [f"the {kind} model ({versions.get(kind, 'unversioned')}) lacks "
+             f"{_sources(missing, data_dir, params)}"
+             for kind, missing in lacking.items() if missing]
+    if lines:
+        raise ContractError(
+            f"--data {data_dir}", None,
+            "the data no longer has inputs the models were trained with: "
+            + "; ".join(lines) + ". A model cannot score without its inputs: restore them "
+            "upstream and rerun `churnml ingest`, or retrain without them (drop the column "
+            "from features.categorical_attributes / numeric_attributes, or the family "
+            "from the features config, then `dvc repro`)")
+
+
+def _sources(missing: list[str], data_dir: Path, params: dict[str, Any]) -> str:
+    """The missing columns grouped by where they come from, as one phrase."""
+    cfg = params.get("features") or {}
+    attributes = {*cfg.get("categorical_attributes", []), *cfg.get("numeric_attributes", [])}
+    from_customers = [c for c in missing if c in attributes
+                      or snapshot.is_snapshot(params["data"])]
+    computed = [c for c in missing if c not in from_customers]
+    parts = [f"column {c!r} of customers.parquet" for c in from_customers]
+    if computed:
+        absent = [f"{t}.parquet" for t in OPTIONAL_FEATURE_TABLES
+                  if not (data_dir / f"{t}.parquet").is_file()]
+        origin = (f"computed from {' / '.join(absent)}, absent from {data_dir}" if absent
+                  else "features computed from the tables: is the features config the one "
+                  "the model was trained with?")
+        shown = ", ".join(computed[:SHOWN_COLUMNS]) + (
+            f" and {len(computed) - SHOWN_COLUMNS} more" if len(computed) > SHOWN_COLUMNS
+            else "")
+        parts.append(f"{len(computed)} feature(s): {shown} ({origin})")
+    return ", and ".join(parts)
 
 
 def _restricted_copy(data_dir: Path, dest: Path, subset: Subset) -> Path:
