@@ -17,15 +17,8 @@ from scipy.optimize import approx_fprime
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
-from churnml.models.bgnbd import (
-    BGNBD,
-    BGNBDBaseline,
-    _common_dropout_loglik,
-    _loglik,
-    _loglik_grad,
-    rfm_from_features,
-    rfm_from_transactions,
-)
+from churnml.models.bgnbd import BGNBD, BGNBDBaseline, rfm_from_features, rfm_from_transactions
+from churnml.models.bgnbd_likelihood import common_dropout_loglik, loglik, loglik_grad
 
 CDNOW = Path(__file__).parent / "data" / "cdnow_sample.txt"
 CDNOW_SHA256 = "6fae10155c0b0ba363c2c386e30f77990d22328220efd862a5edd1443420d94a"
@@ -107,8 +100,8 @@ def test_analytic_gradient_matches_finite_differences() -> None:
     tx = np.where(x > 0, rng.uniform(0.0, 1.0, 50) * t_end, 0.0)
     for params in (PUBLISHED, SIM_PARAMS):
         point = np.array(list(params.values()))
-        numeric = approx_fprime(point, lambda p: _loglik(p, x, tx, t_end).sum(), 1e-7)
-        analytic = _loglik_grad(point, x, tx, t_end)[1].sum(axis=1)
+        numeric = approx_fprime(point, lambda p: loglik(p, x, tx, t_end).sum(), 1e-7)
+        analytic = loglik_grad(point, x, tx, t_end)[1].sum(axis=1)
         np.testing.assert_allclose(analytic, numeric, rtol=1e-4, atol=1e-4)
 
 
@@ -129,11 +122,11 @@ def test_loglik_stays_accurate_as_a_and_b_grow() -> None:
     tx = np.where(x > 0, rng.uniform(0.0, 1.0, 200) * t_end, 0.0)
     r, alpha, scale = 1.1, 2.8, 1e12
     params = np.array([r, alpha, COMMON_DROP * scale, (1 - COMMON_DROP) * scale])
-    limit = _common_dropout_loglik(r, alpha, COMMON_DROP, x, tx, t_end)
-    np.testing.assert_allclose(_loglik(params, x, tx, t_end), limit, rtol=0, atol=1e-8)
+    limit = common_dropout_loglik(r, alpha, COMMON_DROP, x, tx, t_end)
+    np.testing.assert_allclose(loglik(params, x, tx, t_end), limit, rtol=0, atol=1e-8)
     log_point = np.log(params)
-    numeric = approx_fprime(log_point, lambda q: _loglik(np.exp(q), x, tx, t_end).sum(), 1e-6)
-    analytic = _loglik_grad(params, x, tx, t_end)[1].sum(axis=1) * params
+    numeric = approx_fprime(log_point, lambda q: loglik(np.exp(q), x, tx, t_end).sum(), 1e-6)
+    analytic = loglik_grad(params, x, tx, t_end)[1].sum(axis=1) * params
     np.testing.assert_allclose(analytic, numeric, rtol=1e-4, atol=1e-4)
 
 

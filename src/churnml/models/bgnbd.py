@@ -21,11 +21,16 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.optimize import minimize
-from scipy.special import digamma, expit, gammaln, hyp2f1
+from scipy.special import expit, hyp2f1
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
+from churnml.models.bgnbd_likelihood import (
+    common_dropout_loglik,
+    loglik,
+    loglik_grad,
+)
 from churnml.models.clv_data import rfm_from_features, rfm_from_transactions
 
 __all__ = ["BGNBD", "BGNBDBaseline", "rfm_from_features", "rfm_from_transactions"]
@@ -57,105 +62,6 @@ def _span_arrays(t: ArrayLike, *rfm: ArrayLike) -> list[np.ndarray]:
     if not (t >= 0).all():
         raise ValueError("t must be >= 0")
     return [t, x, tx, t_end]
-
-
-def _distinct(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct repeat counts and the index back: the special functions of x run once each."""
-    values, inverse = np.unique(x.ravel(), return_inverse=True)
-    return values, inverse.reshape(x.shape)
-
-
-def _counts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct repeat counts as integers and the index back; x must be whole numbers."""
-    ux, inv = _distinct(x)
-    if not np.array_equal(ux, np.round(ux)):
-        raise ValueError("frequency (repeat purchases) must be whole numbers")
-    return ux.astype(np.int64), inv
-
-
-def _beta_sums(a: float, b: float, n_max: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Running sums over k < n, n = 0 .. n_max, that give the beta ratios and their slopes.
-
-    ``log B(a, b + n) / B(a, b) = sum log((b + k) / (a + b + k))`` and its derivatives
-    in a and b, summed term by term: the difference ``betaln(a, b + n) - betaln(a, b)``
-    of two numbers of size ~a + b would lose their digits as a, b grow (the direction
-    in which the fit runs off on data without drop-out heterogeneity).
-
-    Returns
-    -------
-    log_ratio, d_a, d_b
-        Arrays of length ``n_max + 1``: the log ratio, minus sum 1 / (a + b + k)
-        (its a-derivative) and sum a / ((b + k)(a + b + k)) (its b-derivative).
-    """
-    k = np.arange(n_max, dtype=float)
-
-    def running(terms: np.ndarray) -> np.ndarray:
-        return np.concatenate([[0.0], np.cumsum(terms)])
-
-    return (
-        running(-np.log1p(a / (b + k))),
-        running(-1.0 / (a + b + k)),
-        running(a / ((b + k) * (a + b + k))),
-    )
-
-
-def _loglik_parts(
-    params: np.ndarray, x: np.ndarray, tx: np.ndarray, t_end: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """FHL (2005) eq. 6 in log space: (common factor, still-alive term, dropped-out term).
-
-    Uses ``B(a + 1, b + x - 1) = B(a, b + x - 1) a / (a + b + x - 1)`` for the
-    dropped-out term, so both beta ratios come from :func:`_beta_sums`.
-    """
-    r, alpha, a, b = params
-    ux, inv = _counts(x)
-    log_ratio = _beta_sums(a, b, int(ux.max(initial=0)))[0]
-    head = (gammaln(r + ux) - gammaln(r) + r * np.log(alpha))[inv]
-    still_alive = log_ratio[ux][inv] - (r + x) * np.log(alpha + t_end)
-    before = np.maximum(ux - 1, 0)  # placeholder where x = 0; that term is masked
-    dropped = np.log(a) - np.log(a + b + before) + log_ratio[before]
-    dropped = np.where(ux > 0, dropped, -np.inf)[inv]
-    return head, still_alive, dropped - (r + x) * np.log(alpha + tx)
-
-
-def _loglik(params: np.ndarray, x: np.ndarray, tx: np.ndarray, t_end: np.ndarray) -> np.ndarray:
-    """Per-customer log-likelihood."""
-    head, still_alive, dropped = _loglik_parts(params, x, tx, t_end)
-    return head + np.logaddexp(still_alive, dropped)
-
-
-def _loglik_grad(
-    params: np.ndarray, x: np.ndarray, tx: np.ndarray, t_end: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per-customer log-likelihood and its gradient w.r.t. (r, alpha, a, b), shape (4, n)."""
-    r, alpha, a, b = params
-    head, still_alive, dropped = _loglik_parts(params, x, tx, t_end)
-    tail = np.logaddexp(still_alive, dropped)
-    w_alive = np.exp(still_alive - tail)
-    w_dropped = 1.0 - w_alive  # 0 where x = 0, so the placeholder below never counts
-    ux, inv = _counts(x)
-    _, sum_a, sum_b = _beta_sums(a, b, int(ux.max(initial=0)))
-    before = np.maximum(ux - 1, 0)
-    d_r = (digamma(r + ux) - digamma(r))[inv] + np.log(alpha)
-    d_r -= w_alive * np.log(alpha + t_end) + w_dropped * np.log(alpha + tx)
-    d_alpha = r / alpha - (r + x) * (w_alive / (alpha + t_end) + w_dropped / (alpha + tx))
-    d_a = sum_a[ux][inv] + w_dropped / a
-    d_b = w_alive * sum_b[ux][inv] + w_dropped * (sum_b[before] - 1.0 / (a + b + before))[inv]
-    return head + tail, np.stack([d_r, d_alpha, d_a, d_b])
-
-
-def _common_dropout_loglik(
-    r: float, alpha: float, p: float, x: np.ndarray, tx: np.ndarray, t_end: np.ndarray
-) -> np.ndarray:
-    """Per-customer log-likelihood in the limit a, b -> inf with a / (a + b) = p.
-
-    The drop-out probability is then p for everyone (no heterogeneity): the beta
-    ratios of eq. 6 become ``(1 - p) ** x`` and ``p (1 - p) ** (x - 1)``.
-    """
-    head = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-    still_alive = x * np.log1p(-p) - (r + x) * np.log(alpha + t_end)
-    dropped = np.log(p) + np.maximum(x - 1, 0) * np.log1p(-p) - (r + x) * np.log(alpha + tx)
-    return head + np.logaddexp(still_alive, np.where(x > 0, dropped, -np.inf))
 
 
 class BGNBD(BaseEstimator):
@@ -209,7 +115,7 @@ class BGNBD(BaseEstimator):
 
         def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
             params = np.exp(log_params)
-            ll, grad = _loglik_grad(params, x, tx, t_end)
+            ll, grad = loglik_grad(params, x, tx, t_end)
             penalty = self.l2 * np.sum(log_params**2)
             return float(penalty - ll.mean()), 2 * self.l2 * log_params - grad.mean(axis=1) * params
 
@@ -218,7 +124,7 @@ class BGNBD(BaseEstimator):
         opts = {"ftol": FIT_TOL, "gtol": FIT_TOL, "maxiter": FIT_MAX_ITER}
         res = minimize(objective, start, jac=True, method="L-BFGS-B", bounds=bounds, options=opts)
         self.r_, self.alpha_, self.a_, self.b_ = (float(v) for v in np.exp(res.x))
-        self.loglik_ = float(_loglik(self._params(), x, tx, t_end).sum())
+        self.loglik_ = float(loglik(self._params(), x, tx, t_end).sum())
         run_off = self._run_off(res.x, x, tx, t_end)
         if run_off:
             status = "" if res.success else f" (optimizer: {res.message})"
@@ -248,7 +154,7 @@ class BGNBD(BaseEstimator):
         found, collapsed = [], set()
         p_drop = self.a_ / (self.a_ + self.b_)
         if self.l2 == 0 and 0 < p_drop < 1:
-            limit = _common_dropout_loglik(self.r_, self.alpha_, p_drop, x, tx, t_end).sum()
+            limit = common_dropout_loglik(self.r_, self.alpha_, p_drop, x, tx, t_end).sum()
             if limit > self.loglik_:
                 found.append(
                     f"a and b grow without bound at a / (a + b) = {p_drop:.4g} (stopped at "
@@ -270,7 +176,7 @@ class BGNBD(BaseEstimator):
 
     def log_likelihood(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> np.ndarray:
         """Per-customer log-likelihood under the fitted parameters (sum it for the total)."""
-        return _loglik(self._params(), *_rfm_arrays(frequency, recency, T))
+        return loglik(self._params(), *_rfm_arrays(frequency, recency, T))
 
     def p_alive(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> np.ndarray:
         """P(still active at T | x, t_x, T), FHL (2005) eq. 13 / Fader-Hardie note.
