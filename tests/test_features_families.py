@@ -369,3 +369,13 @@ def test_an_item_paid_in_full_by_a_coupon_is_a_purchase_occasion() -> None:
     assert row["monetary"] == 50.0
     assert row["discount_rate_90d"] == pytest.approx(1.0)
     assert row["discount_rate_all"] == pytest.approx(25 / 75)
+
+
+def test_spend_exactly_at_the_drop_ratio_is_no_drop_whatever_the_round_off() -> None:
+    # 90-day spend 0.70 against a 360-day baseline of 5.60: exactly half the baseline
+    # rate, so no drop. As spend_180d + spend_prev_180d the baseline was 0.7 + 4.9 =
+    # 5.6000000000000005 in floats, which made the ratio fall just below 0.5.
+    tx = purchases([("A", "2024-06-20", 0.70), ("A", "2023-11-01", 4.90)])
+    row = features({"customers": customers("A"), "transactions": tx}).loc["A"]
+    assert row["spend_vs_baseline_90d"] == 0.5
+    assert row["spend_drop_90d"] == 0
