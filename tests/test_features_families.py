@@ -320,6 +320,48 @@ def test_an_incident_stops_counting_linger_days_after_it_ends() -> None:
     assert early["incidents_exposed"].tolist() == [1, 0]
 
 
+def _endless_incident_world() -> dict[str, pd.DataFrame]:
+    """A courier incident logged with a start only (2022-01-05); OLD bought and complained
+    then, NEW signed up in May 2024 and bought in June."""
+    people = pd.concat([customers("OLD", signup="2021-01-01"),
+                        customers("NEW", signup="2024-05-01")])
+    tx = purchases([("OLD", "2022-01-10", 10), ("NEW", "2024-06-10", 10)])
+    ev = events([("OLD", "2022-01-12", "complaint", 0)], incident_id=["I1"])
+    inc = _incidents([("I1", "2022-01-05", None, "courier", None, None)])
+    return {"customers": people, "transactions": tx, "events": ev, "incidents": inc}
+
+
+def test_an_incident_without_end_stops_max_open_days_after_its_start() -> None:
+    frame = features(_endless_incident_world())  # 2.5 years later: long over
+    assert frame["incidents_exposed"].to_dict() == {"NEW": 0, "OLD": 0}
+    assert frame.loc["NEW", "incidents_silent_exposed"] == 0
+    assert np.isnan(frame.loc["NEW", "days_since_incident"])
+    assert np.isnan(frame.loc["NEW", "incident_complaint_rate_max"])
+
+
+def test_an_incident_without_end_runs_until_max_open_days() -> None:
+    cfg = load_config("features")
+    cfg["incidents"]["max_open_days"] = 20  # assumed over on 2024-06-21
+    inc = _incidents([("X", "2024-06-01", None, "courier", None, None)])
+    tx = purchases([("A", "2024-06-10", 10), ("B", "2024-06-25", 10)])
+    tables = {"customers": customers("A", "B"), "transactions": tx,
+              "events": events([("A", "2023-12-01", "referral")]), "incidents": inc}
+    frame = features(tables, cfg, dates=(ts("2024-06-15"), T))
+    at = frame.set_index("as_of", append=True)
+    assert at.loc[("A", ts("2024-06-15")), "incidents_open_exposed"] == 1  # still open then
+    assert at.loc[("A", T), "incidents_exposed"] == 1  # over, within linger_days
+    assert at.loc[("A", T), "incidents_open_exposed"] == 0
+    assert at.loc[("B", T), "incidents_exposed"] == 0  # bought after it was over
+
+
+def test_a_null_max_open_days_keeps_an_incident_without_end_open() -> None:
+    cfg = load_config("features")
+    cfg["incidents"]["max_open_days"] = None
+    frame = features(_endless_incident_world(), cfg)
+    assert frame["incidents_open_exposed"].to_dict() == {"NEW": 1, "OLD": 1}
+    assert frame.loc["NEW", "days_since_incident"] == pytest.approx(908)
+
+
 # --- attributes, assembly, configuration ----------------------------------------------------
 
 def test_grid_holds_customers_signed_up_before_the_snapshot_with_their_attributes() -> None:

@@ -7,6 +7,9 @@ as of the snapshot ``t``:
 * an incident is *current* at ``t`` if it started before ``t`` and has not ended,
   or ended less than ``incidents.linger_days`` before ``t`` (its end is only
   compared with ``t``, so a recorded future end date is never read);
+* an incident without ``end`` ends ``incidents.max_open_days`` after its start (null:
+  it stays open until an end is recorded), so a log that records only starts does not
+  expose every later buyer;
 * who is exposed depends on the incident's ``scope``, by the rules listed for it in
   ``incidents.exposure`` (``default`` for other scopes):
 
@@ -56,12 +59,38 @@ DEFAULT = "default"
 PAIR = [KEY, "incident_id"]
 
 
-def current_incidents(incidents: ir.Table, as_of: ir.TimestampScalar, linger_days: int) -> ir.Table:
+def incident_end(incidents: ir.Table, max_open_days: int | None) -> ir.TimestampValue:
+    """When each incident ends: its recorded ``end``, else ``max_open_days`` after its start.
+
+    Parameters
+    ----------
+    incidents
+        ``incident_id, start`` (+ ``end``, optional: many logs record only a start).
+    max_open_days
+        ``incidents.max_open_days``: how long an incident without an ``end`` runs;
+        ``None`` leaves it open (null end) until an end is recorded.
+
+    Returns
+    -------
+    TimestampValue
+        The end, null for an incident still open for good. It may lie after the
+        snapshot: callers only compare it with ``t``.
+    """
+    recorded = incidents.end if "end" in incidents.columns else ibis.null().cast("timestamp")
+    if max_open_days is None:
+        return recorded
+    return recorded.fill_null(incidents.start + ibis.interval(days=int(max_open_days)))
+
+
+def current_incidents(incidents: ir.Table, as_of: ir.TimestampScalar, linger_days: int,
+                      max_open_days: int | None) -> ir.Table:
     """Incidents current at ``as_of``: ``incident_id, start, until, is_open, scope, severity``
     (+ ``region, product_id``); ``until`` is when exposure stops counting, at most ``as_of``.
+    An incident without ``end`` ends ``max_open_days`` after its start (see
+    :func:`incident_end`).
     """
     inc = incidents
-    end = inc.end if "end" in inc.columns else ibis.null().cast("timestamp")
+    end = incident_end(inc, max_open_days)
     live = end.isnull() | (end >= days_ago(as_of, linger_days))
     until = ibis.ifelse(end.isnull() | (end > as_of), as_of, end)
     extra = [c for c in ("region", "product_id") if c in inc.columns]
@@ -70,6 +99,13 @@ def current_incidents(incidents: ir.Table, as_of: ir.TimestampScalar, linger_day
         scope=inc.scope.fill_null("") if "scope" in inc.columns else ibis.literal(""),
         severity=inc.severity.cast("float64") if "severity" in inc.columns
         else ibis.null().cast("float64"))
+
+
+def max_open_days(inc_cfg: dict[str, Any]) -> int | None:
+    """``incidents.max_open_days`` as an int, ``None`` when null (open until an end is
+    recorded)."""
+    days = inc_cfg["max_open_days"]
+    return None if days is None else int(days)
 
 
 def _governed_by(incs: ir.Table, rule: str, exposure: dict[str, list[str]]) -> ir.Table:
@@ -150,7 +186,8 @@ def incident_table(incidents: ir.Table, customers: ir.Table, purchases: ir.Table
         The ``features`` config section.
     """
     inc_cfg = cfg["incidents"]
-    incs = current_incidents(incidents, as_of, int(inc_cfg["linger_days"]))
+    incs = current_incidents(incidents, as_of, int(inc_cfg["linger_days"]),
+                             max_open_days(inc_cfg))
     complaints = _complaints_about(incs, customers, events, as_of, cfg)
     exposed = exposures(incs, customers, purchases, complaints, inc_cfg)
     size = exposed.group_by("incident_id").aggregate(_exposed=exposed.count())
