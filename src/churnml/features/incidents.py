@@ -101,13 +101,6 @@ def current_incidents(incidents: ir.Table, as_of: ir.TimestampScalar, linger_day
         else ibis.null().cast("float64"))
 
 
-def max_open_days(inc_cfg: dict[str, Any]) -> int | None:
-    """``incidents.max_open_days`` as an int, ``None`` when null (open until an end is
-    recorded)."""
-    days = inc_cfg["max_open_days"]
-    return None if days is None else int(days)
-
-
 def _governed_by(incs: ir.Table, rule: str, exposure: dict[str, list[str]]) -> ir.Table:
     """The incidents whose scope lists ``rule`` (scopes not named follow ``default``)."""
     named = [s for s in exposure if s != DEFAULT]
@@ -187,7 +180,7 @@ def incident_table(incidents: ir.Table, customers: ir.Table, purchases: ir.Table
     """
     inc_cfg = cfg["incidents"]
     incs = current_incidents(incidents, as_of, int(inc_cfg["linger_days"]),
-                             max_open_days(inc_cfg))
+                             inc_cfg["max_open_days"])
     complaints = _complaints_about(incs, customers, events, as_of, cfg)
     exposed = exposures(incs, customers, purchases, complaints, inc_cfg)
     size = exposed.group_by("incident_id").aggregate(_exposed=exposed.count())
