@@ -150,7 +150,7 @@ def test_no_one_to_explain_still_gives_empty_reason_columns():
         assert listed[name].dtype == "string" and listed[name].isna().all()
 
 
-def _snapshot(tables, as_of, cfg, lapse_days, start) -> pd.DataFrame:
+def _snapshot(tables, as_of, cfg, lapse_days, start, *, max_open_days) -> pd.DataFrame:
     """What segment_snapshot returns: the six listed columns and more besides."""
     return pd.DataFrame({"customer_id": ["a", "b"], "as_of": as_of,
                          "ladder_rung": ["prospect", "customer"],
@@ -172,7 +172,8 @@ def test_scoring_joins_every_segment_column_a_model_was_trained_with(monkeypatch
     monkeypatch.setattr(score_enrich, "data_window",
                         lambda _: (pd.Timestamp("2024-01-01"), pd.Timestamp("2025-01-01")))
     features = pd.DataFrame({"customer_id": ["a", "b"], "recency_days": [3.0, 40.0]})
-    params = {"segments": {}, "labels": {"lapse_days": 30}, "data": {"mode": "event_log"}}
+    params = {"segments": {}, "labels": {"lapse_days": 30}, "data": {"mode": "event_log"},
+              "features": {"incidents": {"max_open_days": 90}}}
     joined, segments = score.with_segments(features, tmp_path, pd.Timestamp("2025-01-01"),
                                            params, {"attrition": _Trained()})
     assert joined["shared_cause_exposed"].tolist() == [0, 1]

@@ -9,6 +9,7 @@ from churnml.segments.shared_cause import incident_exposure, outreach_list, shar
 from tests.segment_frames import customers, default_cfg, events, incidents, transactions
 
 AS_OF = pd.Timestamp("2024-04-01")
+MAX_OPEN_DAYS = default_cfg("features")["incidents"]["max_open_days"]
 
 
 @pytest.fixture
@@ -32,8 +33,10 @@ def region_world():
 
 def _flags(world, cfg, as_of=AS_OF):
     cust, tx, ev, inc = world
-    exposure = incident_exposure(cust, tx, ev, inc, as_of, cfg)
-    return shared_cause_exposure(cust, exposure, ev, inc, as_of, cfg).set_index("customer_id")
+    exposure = incident_exposure(cust, tx, ev, inc, as_of, cfg, max_open_days=MAX_OPEN_DAYS)
+    flags = shared_cause_exposure(cust, exposure, ev, inc, as_of, cfg,
+                                  max_open_days=MAX_OPEN_DAYS)
+    return flags.set_index("customer_id")
 
 
 def test_a_region_incident_flags_every_active_customer_there(region_world, cfg):
@@ -74,7 +77,7 @@ def test_a_purchase_level_key_exposes_buyers_of_that_batch(cfg):
                       batch=["B7", "B7", "B7", "B8", "B7"])
     inc = incidents([("INC2", "2024-02-01", "2024-02-10", "batch")], scope_value=["B7"])
     ev = events([("a", "2024-02-04", "complaint")], incident_id=["INC2"])
-    exposure = incident_exposure(cust, tx, ev, inc, AS_OF, cfg)
+    exposure = incident_exposure(cust, tx, ev, inc, AS_OF, cfg, max_open_days=MAX_OPEN_DAYS)
     got = exposure.set_index("customer_id")["exposed_at"].to_dict()
     assert set(got) == {"a", "b", "c"}  # e bought B7 long before the lead window
     assert got["c"] == pd.Timestamp("2024-02-02")  # exposed when they bought it
@@ -86,7 +89,7 @@ def test_an_incident_naming_its_product_exposes_its_buyers_in_the_window(cfg):
     tx = transactions([("a", "2024-02-03", 9.0), ("b", "2024-01-20", 9.0),
                        ("c", "2024-02-04", 9.0)], product_id=["P1", "P1", "P2"])
     inc = incidents([("INC4", "2024-02-01", "2024-02-10", "product")], product_id=["P1"])
-    exposure = incident_exposure(cust, tx, None, inc, AS_OF, cfg)
+    exposure = incident_exposure(cust, tx, None, inc, AS_OF, cfg, max_open_days=MAX_OPEN_DAYS)
     assert exposure["customer_id"].tolist() == ["a"] and exposure["traced"].all()
 
 
@@ -95,10 +98,11 @@ def test_an_untraceable_incident_exposes_only_its_complainers(cfg):
     tx = transactions([("a", "2024-01-25", 9.0), ("b", "2024-01-26", 9.0)])
     inc = incidents([("INC3", "2024-02-01", "2024-02-10", "courier")])
     ev = events([("a", "2024-02-04", "complaint")], incident_id=["INC3"])
-    exposure = incident_exposure(cust, tx, ev, inc, AS_OF, cfg)
+    exposure = incident_exposure(cust, tx, ev, inc, AS_OF, cfg, max_open_days=MAX_OPEN_DAYS)
     assert exposure["customer_id"].tolist() == ["a"]
     assert not exposure["traced"].any()
-    flags = shared_cause_exposure(cust, exposure, ev, inc, AS_OF, cfg).set_index("customer_id")
+    flags = shared_cause_exposure(cust, exposure, ev, inc, AS_OF, cfg,
+                                  max_open_days=MAX_OPEN_DAYS).set_index("customer_id")
     assert pd.isna(flags.loc["a", "shared_cause_complaint_rate"])
     assert not flags["shared_cause_outreach"].any()
 
@@ -106,8 +110,9 @@ def test_an_untraceable_incident_exposes_only_its_complainers(cfg):
 def test_no_incidents_table_means_no_flags(cfg):
     cust = customers("a")
     exposure = incident_exposure(cust, transactions([("a", "2024-01-01", 1.0)]), None, None,
-                                 AS_OF, cfg)
-    flags = shared_cause_exposure(cust, exposure, None, None, AS_OF, cfg)
+                                 AS_OF, cfg, max_open_days=MAX_OPEN_DAYS)
+    flags = shared_cause_exposure(cust, exposure, None, None, AS_OF, cfg,
+                                  max_open_days=MAX_OPEN_DAYS)
     assert exposure.empty and not flags["shared_cause_exposed"].any()
     assert flags["shared_cause_incidents"].tolist() == [0]
 
@@ -126,5 +131,49 @@ def test_a_batch_incident_with_the_default_keys_exposes_buyers_of_its_product(cf
     tx = transactions([("a", "2024-02-03", 9.0), ("b", "2024-02-04", 9.0),
                        ("c", "2024-02-05", 9.0)], product_id=["P7", "P8", "P7"])
     inc = incidents([("INC5", "2024-02-01", "2024-02-10", "batch")], scope_value=["P7"])
-    exposure = incident_exposure(cust, tx, None, inc, AS_OF, cfg)
+    exposure = incident_exposure(cust, tx, None, inc, AS_OF, cfg, max_open_days=MAX_OPEN_DAYS)
     assert sorted(exposure["customer_id"]) == ["a", "c"] and exposure["traced"].all()
+
+
+def _endless_courier_world(start: str, buys: dict[str, str]):
+    """A courier incident logged with a start only; OLD complained about it in its first
+    week, the others bought through the same courier on the given days."""
+    people = ["OLD", *buys]
+    cust = customers(*people)
+    days = [pd.Timestamp(start) + pd.Timedelta(days=5), *map(pd.Timestamp, buys.values())]
+    tx = transactions([(c, str(day.date()), 9.0) for c, day in zip(people, days, strict=True)],
+                      courier=["UPS"] * len(people))
+    inc = incidents([("C1", start, None, "courier")], scope_value=["UPS"])
+    ev = events([("OLD", str((days[0] + pd.Timedelta(days=1)).date()), "complaint")],
+                incident_id=["C1"])
+    return cust, tx, ev, inc
+
+
+def _flags_capped(world, cfg, max_open_days):
+    cust, tx, ev, inc = world
+    exposure = incident_exposure(cust, tx, ev, inc, AS_OF, cfg, max_open_days=max_open_days)
+    flags = shared_cause_exposure(cust, exposure, ev, inc, AS_OF, cfg,
+                                  max_open_days=max_open_days)
+    return exposure, flags.set_index("customer_id")
+
+
+def test_an_incident_without_end_stops_max_open_days_after_its_start(cfg):
+    # as in the features: a buyer two years after an end-less incident began is not exposed
+    world = _endless_courier_world("2022-01-05", {"NEW": "2024-03-10"})
+    exposure, flags = _flags_capped(world, cfg, MAX_OPEN_DAYS)
+    assert "NEW" not in set(exposure["customer_id"])
+    assert not flags["shared_cause_exposed"].any()  # OLD's risk is long over too
+
+
+def test_an_incident_without_end_exposes_buyers_until_max_open_days(cfg):
+    world = _endless_courier_world("2024-03-01", {"IN": "2024-03-10", "AFTER": "2024-03-25"})
+    exposure, flags = _flags_capped(world, cfg, 20)  # assumed over on 2024-03-21
+    assert set(exposure["customer_id"]) == {"OLD", "IN"}
+    assert set(flags.index[flags["shared_cause_outreach"]]) == {"IN"}
+
+
+def test_a_null_max_open_days_keeps_an_incident_without_end_open(cfg):
+    world = _endless_courier_world("2022-01-05", {"NEW": "2024-03-10"})
+    exposure, flags = _flags_capped(world, cfg, None)
+    assert set(flags.index[flags["shared_cause_outreach"]]) == {"NEW"}
+    assert set(exposure["customer_id"]) == {"OLD", "NEW"}

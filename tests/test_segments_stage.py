@@ -19,7 +19,8 @@ from tests.segment_frames import (
     transactions,
 )
 
-PARAMS = {"features": {"snapshots": {"freq": "MS", "min_history_days": 60}},
+PARAMS = {"features": {"snapshots": {"freq": "MS", "min_history_days": 60},
+                       "incidents": {"max_open_days": 90}},
           "labels": {"lapse_days": 60}}
 
 
@@ -90,3 +91,25 @@ def test_snapshot_mode_types_causes_from_attributes(tmp_path):
 def test_cli_knows_the_stage():
     args = build_parser().parse_args(["segments"])
     assert args.func.__name__ == "cmd_segments"
+
+
+def test_stage_passes_features_incidents_max_open_days_to_the_shared_cause(tmp_path):
+    # the segments end an end-less incident where the features do
+    cust = customers("a", "b", signup="2024-01-01", region=["north", "north"])
+    tx = transactions(monthly_purchases("a", "2024-01-01", 6)
+                      + monthly_purchases("b", "2024-01-01", 6))
+    ev = events([("a", "2024-03-03", "complaint")], incident_id=["INC1"])
+    inc = incidents([("INC1", "2024-03-01", None, "region")])
+    folder = _folder(tmp_path / "interim", {"customers": cust, "transactions": tx, "events": ev,
+                                            "incidents": inc})
+    cfg = default_cfg()
+    cfg["shared_cause"].update(min_complainers=1, at_risk_days=30)
+
+    def exposed_at_the_end(max_open_days: int | None) -> bool:
+        params = {"segments": cfg, **PARAMS,
+                  "features": {**PARAMS["features"], "incidents": {"max_open_days": max_open_days}}}
+        out = stage.run(folder, tmp_path / f"out{max_open_days}", tmp_path / "r", params)
+        return bool(out.loc[out["as_of"] == out["as_of"].max(), "shared_cause_exposed"].any())
+
+    assert not exposed_at_the_end(5)  # over on Mar 6, at risk until Apr 5
+    assert exposed_at_the_end(None)  # open until an end is recorded

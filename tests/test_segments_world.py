@@ -45,8 +45,9 @@ def world(tmp_path_factory):
                     "--out", str(root / "interim")]) == 0
     interim = root / "interim"
     dates = snapshot_dates(interim, {"freq": "MS", "min_history_days": 180})
-    segments = segment_customers(read_tables(interim), dates, default_cfg(), 90,
-                                 data_window(interim)[0].as_unit("us"))
+    segments = segment_customers(
+        read_tables(interim), dates, default_cfg(), 90, data_window(interim)[0].as_unit("us"),
+        max_open_days=default_cfg("features")["incidents"]["max_open_days"])
     return root / "world" / "truth", interim, segments
 
 

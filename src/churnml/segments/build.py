@@ -47,7 +47,7 @@ def needed_columns(tables: dict[str, pd.DataFrame | None],
 
 def segment_snapshot(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp,
                      cfg: dict[str, Any], lapse_days: int,
-                     data_start: pd.Timestamp) -> pd.DataFrame:
+                     data_start: pd.Timestamp, *, max_open_days: int | None) -> pd.DataFrame:
     """Segments of every customer signed up before ``as_of``, from rows before it.
 
     Parameters
@@ -61,6 +61,9 @@ def segment_snapshot(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp,
         ``labels.lapse_days``: who counts as lapsed (and so gets a churn cause).
     data_start
         First day of the data.
+    max_open_days
+        ``features.incidents.max_open_days``: an incident without ``end`` ends this many
+        days after its start (``None``: open until an end is recorded), as in the features.
 
     Returns
     -------
@@ -72,12 +75,13 @@ def segment_snapshot(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp,
     """
     coded, ids = encode_customer_ids(needed_columns(tables, cfg))
     out = decode_customer_ids(_segment(coded, pd.Timestamp(as_of).as_unit("us"), cfg,
-                                       lapse_days, data_start), ids)
+                                       lapse_days, data_start, max_open_days), ids)
     return out.sort_values("customer_id", kind="stable").reset_index(drop=True)
 
 
 def _segment(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp, cfg: dict[str, Any],
-             lapse_days: int, data_start: pd.Timestamp) -> pd.DataFrame:
+             lapse_days: int, data_start: pd.Timestamp,
+             max_open_days: int | None) -> pd.DataFrame:
     customers, tx = tables["customers"], tables["transactions"]
     events, incidents = tables.get("events"), tables.get("incidents")
     inputs = ladder_inputs(customers, tx, events, as_of, cfg["ladder"], data_start)
@@ -87,22 +91,24 @@ def _segment(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp, cfg: dict[str
     out["lifecycle_stage"] = lifecycle_stage(history, cfg["lifecycle"]).to_numpy()
     for name in LADDER_DETAIL:
         out[f"ladder_{name}"] = inputs[name].to_numpy()
-    exposure = incident_exposure(customers, tx, events, incidents, as_of, cfg["shared_cause"])
+    exposure = incident_exposure(customers, tx, events, incidents, as_of, cfg["shared_cause"],
+                                 max_open_days=max_open_days)
     lapses = lapsed_customers(tx, as_of, lapse_days)
     causes = type_causes(cause_signals(lapses, events, cfg["causes"], exposure), cfg["causes"])
     shared = shared_cause_exposure(customers, exposure, events, incidents, as_of,
-                                   cfg["shared_cause"])
+                                   cfg["shared_cause"], max_open_days=max_open_days)
     return out.merge(causes, on=KEY, how="left").merge(shared, on=KEY, how="left")
 
 
 def segment_customers(tables: dict[str, pd.DataFrame], dates: list[pd.Timestamp],
                       cfg: dict[str, Any], lapse_days: int,
-                      data_start: pd.Timestamp) -> pd.DataFrame:
+                      data_start: pd.Timestamp, *, max_open_days: int | None) -> pd.DataFrame:
     """:func:`segment_snapshot` for each date, stacked (same columns for every date)."""
     coded, ids = encode_customer_ids(needed_columns(tables, cfg))
     frames = []
     for as_of in dates:
-        frame = _segment(coded, pd.Timestamp(as_of).as_unit("us"), cfg, lapse_days, data_start)
+        frame = _segment(coded, pd.Timestamp(as_of).as_unit("us"), cfg, lapse_days, data_start,
+                         max_open_days)
         log.info("segments as of %s: %d customers", pd.Timestamp(as_of).date(), len(frame))
         frames.append(frame)
     out = decode_customer_ids(pd.concat(frames, ignore_index=True), ids)

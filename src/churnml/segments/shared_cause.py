@@ -8,6 +8,11 @@ key value is the incident's ``scope_value`` or its column of the key's name (e.g
 ``product_id``, ``region``) when given, else the value shared by most of its
 complainers. Everything is point-in-time: only incidents, complaints and purchases
 before ``as_of`` are used.
+
+An incident without ``end`` (many logs record only a start) ends
+``features.incidents.max_open_days`` after its start, as in the incident features
+(null: open until an end is recorded); an end, recorded or assumed, is only compared
+with ``as_of``.
 """
 
 from __future__ import annotations
@@ -83,7 +88,8 @@ def _exposed_by_key(incident: pd.Series, rows: pd.DataFrame, column: str, value:
 
 def incident_exposure(customers: pd.DataFrame, transactions: pd.DataFrame,
                       events: pd.DataFrame | None, incidents: pd.DataFrame | None,
-                      as_of: pd.Timestamp, cfg: dict[str, Any]) -> pd.DataFrame:
+                      as_of: pd.Timestamp, cfg: dict[str, Any], *,
+                      max_open_days: int | None) -> pd.DataFrame:
     """Who was exposed to which incident, and since when, as known at ``as_of``.
 
     Parameters
@@ -98,6 +104,9 @@ def incident_exposure(customers: pd.DataFrame, transactions: pd.DataFrame,
         ``incident_id, start`` (optional ``end, scope, scope_value``).
     cfg
         The ``segments.shared_cause`` section.
+    max_open_days
+        ``features.incidents.max_open_days``: an incident without ``end`` ends this
+        many days after its start (``None``: open until an end is recorded).
 
     Returns
     -------
@@ -106,6 +115,7 @@ def incident_exposure(customers: pd.DataFrame, transactions: pd.DataFrame,
         cause could not be traced and only its complainers are known to be exposed).
     """
     found = before(incidents, as_of, "start")
+    found = found.assign(end=incident_ends(found, max_open_days))
     complaints = incident_complaints(events, as_of)
     bought = purchases(before(transactions, as_of))
     tables = {"customers": customers, "transactions": bought}
@@ -138,6 +148,32 @@ def _incident_exposure(incident: pd.Series, complaints: pd.DataFrame,
     return pd.concat([said, shared], ignore_index=True).assign(traced=True)
 
 
+def incident_ends(incidents: pd.DataFrame, max_open_days: int | None) -> pd.Series:
+    """When each incident ends: its recorded ``end``, else ``max_open_days`` after its start.
+
+    Parameters
+    ----------
+    incidents
+        ``incident_id, start`` (+ ``end``, optional: many logs record only a start).
+    max_open_days
+        ``features.incidents.max_open_days``: how long an incident without an ``end``
+        runs; ``None`` leaves it open (NaT) until an end is recorded.
+
+    Returns
+    -------
+    Series
+        The end per row of ``incidents``, NaT for one still open for good. It may lie
+        after the snapshot: callers only compare it with ``as_of``.
+    """
+    if "end" in incidents:
+        recorded = incidents["end"]
+    else:
+        recorded = pd.Series(pd.NaT, index=incidents.index, dtype=incidents["start"].dtype)
+    if max_open_days is None:
+        return recorded
+    return recorded.fillna(incidents["start"] + pd.Timedelta(days=int(max_open_days)))
+
+
 def _with_end(incident: pd.Series, as_of: pd.Timestamp) -> pd.Series:
     """The incident with ``end`` known as of ``as_of`` (still open: ``as_of``)."""
     incident = incident.copy()
@@ -159,7 +195,8 @@ def _scope_value(incident: pd.Series, keyed: tuple[pd.DataFrame, str] | None, wh
 
 def shared_cause_exposure(customers: pd.DataFrame, exposure: pd.DataFrame,
                           events: pd.DataFrame | None, incidents: pd.DataFrame | None,
-                          as_of: pd.Timestamp, cfg: dict[str, Any]) -> pd.DataFrame:
+                          as_of: pd.Timestamp, cfg: dict[str, Any], *,
+                          max_open_days: int | None) -> pd.DataFrame:
     """Shared-cause risk flags per customer as of ``as_of``.
 
     Parameters
@@ -168,7 +205,7 @@ def shared_cause_exposure(customers: pd.DataFrame, exposure: pd.DataFrame,
         ``customer_id, signup_date``.
     exposure
         :func:`incident_exposure` as of the same ``as_of``.
-    events, incidents
+    events, incidents, max_open_days
         As for :func:`incident_exposure`.
 
     Returns
@@ -182,7 +219,7 @@ def shared_cause_exposure(customers: pd.DataFrame, exposure: pd.DataFrame,
     """
     index = pd.Index(customers.loc[customers["signup_date"] < as_of, "customer_id"],
                      name="customer_id")
-    at_risk = _at_risk(exposure, incidents, as_of, cfg)
+    at_risk = _at_risk(exposure, incidents, as_of, cfg, max_open_days)
     complaints = incident_complaints(events, as_of)
     rates = _complaint_rates(exposure, complaints)
     at_risk = at_risk.assign(rate=at_risk["incident_id"].map(rates))
@@ -206,12 +243,12 @@ def shared_cause_exposure(customers: pd.DataFrame, exposure: pd.DataFrame,
 
 
 def _at_risk(exposure: pd.DataFrame, incidents: pd.DataFrame | None, as_of: pd.Timestamp,
-             cfg: dict[str, Any]) -> pd.DataFrame:
-    """Exposures before ``as_of`` whose incident ended at most ``at_risk_days`` ago."""
+             cfg: dict[str, Any], max_open_days: int | None) -> pd.DataFrame:
+    """Exposures before ``as_of`` whose incident ended at most ``at_risk_days`` ago (an
+    incident without ``end`` ends ``max_open_days`` after its start)."""
     if exposure.empty or incidents is None:
         return pd.DataFrame(columns=["customer_id", "incident_id"])
-    ends = incidents.set_index("incident_id")
-    end = ends["end"] if "end" in ends else ends["start"]
+    end = incident_ends(incidents, max_open_days).set_axis(incidents["incident_id"])
     end = latest_on_or_before(end.fillna(as_of), as_of)
     until = exposure["incident_id"].map(end) + pd.Timedelta(days=int(cfg["at_risk_days"]))
     keep = (exposure["exposed_at"] < as_of) & (until >= as_of)

@@ -65,7 +65,7 @@ def segments_for(data_dir: Path, as_of: pd.Timestamp, params: dict[str, Any],
               if (data_dir / f"{name}.parquet").is_file()}
     start = data_window(data_dir)[0]
     seg = segment_snapshot(tables, as_of, params["segments"], int(params["labels"]["lapse_days"]),
-                           start)
+                           start, max_open_days=params["features"]["incidents"]["max_open_days"])
     listed = [c for c in SEGMENT_COLUMNS if c in seg.columns]
     extra = [c for c in dict.fromkeys(keep) if c in seg.columns and c not in
              {"customer_id", "as_of", *listed}]

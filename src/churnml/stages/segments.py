@@ -26,7 +26,8 @@ from churnml.segments import (
 )
 
 log = logging.getLogger(__name__)
-PARAMS = ["segments", "features.snapshots", "labels.lapse_days"]
+PARAMS = ["segments", "features.snapshots", "features.incidents.max_open_days",
+          "labels.lapse_days"]
 SEGMENTS_DIR = Path("data/segments")
 TABLES = ("customers", "transactions", "events", "incidents")
 
@@ -94,8 +95,9 @@ def run(interim_dir: Path, out_dir: Path, reports_dir: Path,
         segments = segment_snapshot_table(tables["customers"], end, cfg)
     else:
         dates = snapshot_dates(interim_dir, params["features"]["snapshots"])
-        segments = segment_customers(tables, dates, cfg, int(params["labels"]["lapse_days"]),
-                                     start.as_unit("us"))
+        segments = segment_customers(
+            tables, dates, cfg, int(params["labels"]["lapse_days"]), start.as_unit("us"),
+            max_open_days=params["features"]["incidents"]["max_open_days"])
     last = segments.loc[segments["as_of"] == segments["as_of"].max()]
     outreach = outreach_list(last) if "shared_cause_outreach" in last else last.iloc[0:0]
     io.write_parquet(segments, out_dir / "segments.parquet")
