@@ -89,10 +89,11 @@ def rung_agreement(segments: pd.DataFrame, truth: pd.DataFrame) -> dict[str, Any
 
 
 def tracing_quality(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp, cfg: dict[str, Any],
-                    true_exposures: pd.DataFrame) -> dict[str, Any]:
-    """Precision and recall of traced exposure (customer, incident) against the truth."""
+                    true_exposures: pd.DataFrame, max_open_days: int | None) -> dict[str, Any]:
+    """Precision and recall of traced exposure (customer, incident) against the truth
+    (``max_open_days``: ``features.incidents.max_open_days``)."""
     found = incident_exposure(tables["customers"], tables["transactions"], tables.get("events"),
-                              tables.get("incidents"), as_of, cfg)
+                              tables.get("incidents"), as_of, cfg, max_open_days=max_open_days)
     key = ["customer_id", "incident_id"]
     hits = len(found[key].drop_duplicates().merge(true_exposures[key].drop_duplicates()))
     return {"traced": len(found), "true": len(true_exposures),
@@ -228,8 +229,9 @@ def synthetic(world: Path, interim: Path, params: dict[str, Any],
     tables = read_tables(interim)
     start, end = data_window(interim)
     dates = snapshot_dates(interim, params["features"]["snapshots"])
+    max_open_days = params["features"]["incidents"]["max_open_days"]
     segments = segment_customers(tables, dates, cfg, int(params["labels"]["lapse_days"]),
-                                 start.as_unit("us"))
+                                 start.as_unit("us"), max_open_days=max_open_days)
     truth = world / "truth"
     exits = (pd.read_parquet(truth / "exits.parquet") if (truth / "exits.parquet").is_file()
              else pd.read_parquet(truth / "customers.parquet").dropna(subset=["exit_date"]))
@@ -238,7 +240,8 @@ def synthetic(world: Path, interim: Path, params: dict[str, Any],
               "exit_rates": exit_rates(segments, exits, params["labels"]["horizon_days"])}
     if (truth / "exposures.parquet").is_file():
         result["tracing"] = tracing_quality(tables, end.as_unit("us"), cfg["shared_cause"],
-                                            pd.read_parquet(truth / "exposures.parquet"))
+                                            pd.read_parquet(truth / "exposures.parquet"),
+                                            max_open_days)
     result["pr_auc"] = [pr_auc_gain(interim, segments, params, n, bootstrap)
                         for n in test_snapshots]
     return result

@@ -15,6 +15,7 @@ import pytest
 from churnml.cli import main as churnml
 from churnml.segments import segment_customers
 from churnml.stages.segments import data_window, read_tables, snapshot_dates
+from tests.oracle_features import load_config
 from tests.segment_frames import ROOT, default_cfg
 
 pytestmark = pytest.mark.slow
@@ -76,5 +77,6 @@ def test_exposed_customers_who_never_complained_leave_more(world):
         return
     tracing = bench.tracing_quality(read_tables(interim), data_window(interim)[1].as_unit("us"),
                                     default_cfg()["shared_cause"],
-                                    pd.read_parquet(truth / "exposures.parquet"))
+                                    pd.read_parquet(truth / "exposures.parquet"),
+                                    load_config("features")["incidents"]["max_open_days"])
     assert tracing["precision"] >= 0.9 and tracing["recall"] >= 0.9
