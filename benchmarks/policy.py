@@ -44,7 +44,6 @@ import numpy as np
 import pandas as pd
 
 from churnml import calendar, config, io
-from churnml.labels import LAPSED, customer_status
 from churnml.models import ChurnClassifier
 from churnml.models.uplift import predict_uplift
 from churnml.models.uplift_data import uplift_feature_columns, uplift_training_frame
@@ -57,6 +56,7 @@ from churnml.offers.response_lines import (
     fit_response_lines,
     with_fitted_priors,
 )
+from churnml.status import LAPSED, customer_status
 
 log = logging.getLogger("benchmarks.policy")
 SEGMENT_COLUMNS = ["ladder_rung", "lifecycle_stage", "churn_cause", "shared_cause_outreach"]

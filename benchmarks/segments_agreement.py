@@ -37,6 +37,7 @@ from churnml.cli import main as churnml
 from churnml.segments import agreement, incident_exposure, segment_customers
 from churnml.segments.build import segment_snapshot_table
 from churnml.stages.segments import data_window, read_tables, snapshot_dates
+from churnml.status import cancellation_event
 
 log = logging.getLogger("benchmarks.segments")
 TRUE_AS_TYPED = {"natural": "unknown"}
@@ -231,7 +232,8 @@ def synthetic(world: Path, interim: Path, params: dict[str, Any],
     dates = snapshot_dates(interim, params["features"]["snapshots"])
     max_open_days = params["features"]["incidents"]["max_open_days"]
     segments = segment_customers(tables, dates, cfg, int(params["labels"]["lapse_days"]),
-                                 start.as_unit("us"), max_open_days=max_open_days)
+                                 start.as_unit("us"), max_open_days=max_open_days,
+                                 cancellation_event=cancellation_event(params["labels"]))
     truth = world / "truth"
     exits = (pd.read_parquet(truth / "exits.parquet") if (truth / "exits.parquet").is_file()
              else pd.read_parquet(truth / "customers.parquet").dropna(subset=["exit_date"]))

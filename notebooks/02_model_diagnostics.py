@@ -27,11 +27,11 @@ import numpy as np
 import pandas as pd
 
 from churnml import drift, evaluate, io, plots
-from churnml.labels import ACTIVE, customer_status
 from churnml.models import ChurnClassifier
 from churnml.notebook_helpers import load_params, project_root
 from churnml.stages.common import FEATURES_FILE, LABELS_FILE, model_file
 from churnml.stages.train import training_frame
+from churnml.status import ACTIVE, customer_status
 
 ROOT = project_root()
 params = load_params(ROOT)

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from churnml.errors import ConfigError
-from churnml.labels import ACTIVE, LAPSED, customer_status, make_labels, purchase_windows
+from churnml.labels import make_labels, purchase_windows
+from churnml.status import ACTIVE, LAPSED, customer_status
 
 T = pd.Timestamp("2024-07-01")
 HORIZON = 90
@@ -145,22 +146,40 @@ def test_cancellation_attrition_reads_cancellation_events_in_the_horizon() -> No
         labels(["cancellation"])
 
 
-def test_a_customer_who_cancelled_before_the_snapshot_is_not_in_the_attrition_population(
+def test_a_customer_who_cancelled_before_the_snapshot_is_lapsed_and_gets_a_winback_label(
 ) -> None:
     # active_stayer bought on 06-15 and cancelled on 06-20: gone before t although the
-    # purchase is recent; labelled "stayed" (no cancellation in the horizon) it would teach
-    # the model that cancelling is a sign of staying. active_leaver bought again after
-    # cancelling on 06-01, so it is a customer again.
+    # purchase is recent. Labelled "stayed" (no cancellation in the horizon) it would teach
+    # the model that cancelling is a sign of staying; left out, the best win-back targets
+    # of a contractual business would be in neither training set. It pays again on 07-01
+    # (in the horizon): a comeback. active_leaver bought again after cancelling on 06-01,
+    # so it is a customer again.
     events = frame([("active_stayer", "2024-06-20", "cancellation"),
                     ("active_leaver", "2024-06-01", "cancellation")],
                    ["customer_id", "ts", "event_type"])
     for definition in (["cancellation"], ["no_purchase", "cancellation"]):
         out = labels(definition, events=events)
+        assert out.loc["active_stayer", "status"] == LAPSED
         assert pd.isna(out.loc["active_stayer", "attrition"])
-        assert out.loc["active_stayer", "status"] == ACTIVE
-        assert pd.isna(out.loc["active_stayer", "winback"])
+        assert out.loc["active_stayer", "winback"] == 1
+        assert out.loc["active_leaver", "status"] == ACTIVE
         assert out.loc["active_leaver", "attrition"] == int(definition != ["cancellation"])
-    assert labels("no_purchase", events=events).loc["active_stayer", "attrition"] == 0
+    # Without the cancellation definition a cancellation event does not decide status.
+    retail = labels("no_purchase", events=events)
+    assert retail.loc["active_stayer", "status"] == ACTIVE
+    assert retail.loc["active_stayer", "attrition"] == 0
+
+
+def test_a_final_bill_on_the_day_of_cancelling_does_not_undo_it() -> None:
+    # Monthly bills on the 10th; the last one is paid on the day the contract is
+    # cancelled. Only a purchase after the cancellation is a comeback.
+    tx = frame([("active_stayer", f"2024-0{m}-10", 30.0, False) for m in range(1, 7)]
+               + [("active_stayer", "2024-08-10", 30.0, False)], list(TX.columns))
+    events = frame([("active_stayer", "2024-06-10", "cancellation")],
+                   ["customer_id", "ts", "event_type"])
+    out = labels(["cancellation"], tx=tx, events=events)
+    assert out.loc["active_stayer", "status"] == LAPSED
+    assert out.loc["active_stayer", "winback"] == 1     # pays again on 08-10
 
 
 def test_rows_after_the_horizon_change_nothing_and_before_it_change_no_outcome() -> None:

@@ -150,9 +150,10 @@ def test_no_one_to_explain_still_gives_empty_reason_columns():
         assert listed[name].dtype == "string" and listed[name].isna().all()
 
 
-def _snapshot(tables, as_of, cfg, lapse_days, start, *, max_open_days) -> pd.DataFrame:
+def _snapshot(tables, as_of, cfg, lapse_days, start, *, max_open_days,
+              cancellation_event) -> pd.DataFrame:
     """What segment_snapshot returns: the six listed columns and more besides."""
-    return pd.DataFrame({"customer_id": ["a", "b"], "as_of": as_of,
+    return pd.DataFrame({"customer_id": ["a", "b"], "as_of": as_of, "cancelled": [True, False],
                          "ladder_rung": ["prospect", "customer"],
                          "lifecycle_stage": ["new", "established"], "churn_cause": [None, "price"],
                          "shared_cause_exposed": [0, 1], "ladder_margin": [1.0, 2.0]})
@@ -180,7 +181,29 @@ def test_scoring_joins_every_segment_column_a_model_was_trained_with(monkeypatch
     assert joined["churn_cause"].tolist()[1] == "price"
     assert "ladder_margin" not in joined  # no model reads it
     assert list(segments.columns) == ["customer_id", *[c for c in SEGMENT_COLUMNS
-                                                       if c in segments], "shared_cause_exposed"]
+                                                       if c in segments], "shared_cause_exposed",
+                                      "cancelled"]
+    assert "cancelled" not in joined  # not a contractual business: status by recency
+
+
+def test_in_a_contractual_business_scoring_routes_a_cancelled_customer_to_winback(
+        monkeypatch, tmp_path):
+    from churnml.stages import score
+
+    monkeypatch.setattr(score_enrich, "segment_snapshot", _snapshot)
+    monkeypatch.setattr(score_enrich, "data_window",
+                        lambda _: (pd.Timestamp("2024-01-01"), pd.Timestamp("2025-01-01")))
+    features = pd.DataFrame({"customer_id": ["a", "b"], "recency_days": [3.0, 5.0],
+                             "tenure_days": [400.0, 400.0]})
+    params = {"segments": {}, "labels": {"lapse_days": 30, "attrition": {
+                  "definition": ["cancellation"], "cancellation_event": "cancellation"}},
+              "data": {"mode": "event_log"}, "features": {"incidents": {"max_open_days": 90}}}
+    joined, _ = score.with_segments(features, tmp_path, pd.Timestamp("2025-01-01"),
+                                    params, {"attrition": _Trained()})
+    assert joined["cancelled"].tolist() == [True, False]
+    routed = score.rows_by_model(joined, params)
+    assert routed["winback"]["customer_id"].tolist() == ["a"]
+    assert routed["attrition"]["customer_id"].tolist() == ["b"]
 
 
 def test_offers_keep_their_cost_for_the_budget_tile(monkeypatch, tmp_path):

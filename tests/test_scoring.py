@@ -45,6 +45,23 @@ def test_one_row_per_customer_with_the_right_model(models):
     np.testing.assert_allclose(got, expected.round(2).loc[got.index])
 
 
+def test_a_customer_gone_by_cancellation_is_scored_by_the_winback_model(models):
+    """The segments' ``cancelled`` flag (contractual business) decides status."""
+    features = _features()
+    recent = features["recency_days"] <= 90
+    gone = features.index[recent][:3]
+    features["cancelled"] = pd.array([i in gone for i in features.index], dtype="boolean")
+    features.loc[features.index[recent][3], "cancelled"] = pd.NA   # no segment row
+    scored = score_customers(features, *models, lapse_days=90, cfg=VALUE_CFG,
+                             versions={"attrition": "a/1", "winback": "w/1"})
+    by_id = scored.set_index("customer_id")
+    ids = features.loc[gone, "customer_id"]
+    assert (by_id.loc[ids, "status"] == "lapsed").all()
+    assert by_id.loc[ids, "p_attrition"].isna().all()
+    assert by_id.loc[ids, "p_winback"].between(0, 1).all()
+    assert (scored["status"] == "lapsed").sum() == 5 + 3
+
+
 def test_risk_band_thresholds():
     bands = risk_band(pd.Series([0.9, 0.3, 0.1, np.nan]), {"high": 0.5, "medium": 0.25})
     assert bands.tolist()[:3] == ["high", "medium", "low"] and pd.isna(bands.iloc[3])

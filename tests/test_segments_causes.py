@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from churnml.segments.build import segment_snapshot
 from churnml.segments.causes import (
     cause_signals,
     lapsed_customers,
@@ -229,3 +230,30 @@ def test_a_complaint_outcome_is_not_read_before_it_is_known(cfg):
     assert _causes(tx, ev, cfg) == {"resolved_later": "burned", "unresolved": "burned"}
     cfg["value_signals"][0]["known_after_days"] = 0  # known at once: the old reading
     assert _causes(tx, ev, cfg)["resolved_later"] == "unknown"
+
+
+def test_a_customer_who_cancelled_since_their_last_purchase_is_lapsed():
+    tx = transactions([("cancelled", "2024-06-10", 10.0), ("recent", "2024-06-01", 10.0)])
+    lapses = lapsed_customers(tx, AS_OF, LAPSE_DAYS, cancelled=["cancelled"])
+    assert lapses["customer_id"].tolist() == ["cancelled"]
+    assert lapses["last_purchase"].iloc[0] == pd.Timestamp("2024-06-10")
+
+
+def test_segments_type_the_cause_of_a_recent_payer_gone_by_cancellation():
+    """In a contractual business the segments give a cause to a customer who paid last
+    month and then cancelled, and flag them ``cancelled`` for the scoring job's status."""
+    tx = transactions([("lured", "2024-06-10", 30.0), ("staying", "2024-06-10", 30.0)])
+    ev = events([("lured", "2024-06-01", "competitor_inquiry"),
+                 ("lured", "2024-06-12", "port_out_request"),
+                 ("lured", "2024-06-15", "cancellation")])
+    tables = {"customers": customers("lured", "staying"), "transactions": tx, "events": ev}
+    args = (tables, AS_OF, default_cfg(), LAPSE_DAYS, pd.Timestamp("2023-01-01"))
+    contractual = segment_snapshot(*args, max_open_days=90,
+                                   cancellation_event="cancellation").set_index("customer_id")
+    assert contractual["cancelled"].to_dict() == {"lured": True, "staying": False}
+    assert contractual.loc["lured", "churn_cause"] == "lured"
+    assert pd.isna(contractual.loc["staying", "churn_cause"])
+    retail = segment_snapshot(*args, max_open_days=90,
+                              cancellation_event=None).set_index("customer_id")
+    assert not retail["cancelled"].any()
+    assert retail["churn_cause"].isna().all()

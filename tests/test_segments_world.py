@@ -48,7 +48,8 @@ def world(tmp_path_factory):
     dates = snapshot_dates(interim, {"freq": "MS", "min_history_days": 180})
     segments = segment_customers(
         read_tables(interim), dates, default_cfg(), 90, data_window(interim)[0].as_unit("us"),
-        max_open_days=default_cfg("features")["incidents"]["max_open_days"])
+        max_open_days=default_cfg("features")["incidents"]["max_open_days"],
+        cancellation_event=None)
     return root / "world" / "truth", interim, segments
 
 

@@ -17,9 +17,10 @@ Attrition (for customers *active* at ``t``) has a configurable definition
     length. A customer without baseline spend, or observed for fewer days than the
     horizon (too short a history to project), falls back to ``no_purchase``;
 ``cancellation``
-    a contractual cancellation event (``cancellation_event``) in the horizon; a
-    customer whose last cancellation before ``t`` has no purchase after it is already
-    gone and gets no attrition label.
+    a contractual cancellation event (``cancellation_event``) in the horizon. A
+    customer whose last cancellation before ``t`` has no purchase after it has already
+    gone: they are *lapsed* at ``t`` however recently they paid
+    (:mod:`churnml.status`), and get a win-back label.
 
 Win-back (for customers *lapsed* at ``t``): a purchase within the horizon.
 """
@@ -39,28 +40,12 @@ from churnml.features.attributes import observed_since
 from churnml.features.base import days_ago, days_between, double, exact_sum
 from churnml.features.core import FEATURE_KEY
 from churnml.features.engine import timestamp
+from churnml.status import ACTIVE, customer_status
 
-ACTIVE, LAPSED = "active", "lapsed"
 LABEL_COLUMNS = [*FEATURE_KEY, "status", "attrition", "winback"]
 DEFINITIONS = ("no_purchase", "spend_drop", "cancellation")
 DEFAULT_ATTRITION = {"definition": "no_purchase", "cancellation_event": "cancellation"}
 NEEDS = {"spend_drop": ("spend_fraction", "baseline_days")}
-
-
-def customer_status(recency_days: pd.Series, tenure_days: pd.Series, lapse_days: int) -> pd.Series:
-    """``active`` if the customer bought within ``lapse_days`` (or joined that recently).
-
-    Parameters
-    ----------
-    recency_days
-        Days since the last purchase before the snapshot (NaN if none yet).
-    tenure_days
-        Days since signup.
-    """
-    recent_buyer = recency_days.to_numpy(dtype=float) <= lapse_days
-    newcomer = np.isnan(recency_days.to_numpy(dtype=float)) & (
-        tenure_days.to_numpy(dtype=float) <= lapse_days)
-    return pd.Series(np.where(recent_buyer | newcomer, ACTIVE, LAPSED), index=recency_days.index)
 
 
 def attrition_settings(labels_cfg: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -118,7 +103,7 @@ def _snapshot_windows(customers: ir.Table, purchases: ir.Table, cancels: ir.Tabl
     if cancels is not None:
         columns["cancelled_in_horizon"] = out._cancelled.fill_null(0)
         # Gone before t: cancelled, and no purchase since (a purchase after it is a return).
-        gone = out._last_cancel.notnull() & (out._last < out._last_cancel).fill_null(True)
+        gone = out._last_cancel.notnull() & (out._last <= out._last_cancel).fill_null(True)
         columns["cancelled_before"] = gone.cast("int8")
     return out.select(**columns)
 
@@ -232,26 +217,29 @@ def make_labels(windows: pd.DataFrame, lapse_days: int,
     -------
     DataFrame
         ``customer_id, as_of, status, attrition, winback``; ``attrition`` is set
-        (0/1) for active rows only - under the ``cancellation`` definition not for a
-        customer already cancelled at ``t`` - and ``winback`` for lapsed rows only.
+        (0/1) for active rows only and ``winback`` for lapsed rows only - under the
+        ``cancellation`` definition a customer already cancelled at ``t`` is lapsed.
     """
     settings = attrition_settings(labels_cfg)
     horizon = int((labels_cfg or {}).get("horizon_days", 0))
     if horizon <= 0 and set(settings["definition"]) - {"no_purchase", "cancellation"}:
         raise ConfigError("labels.horizon_days is needed for the spend_drop definition")
-    status = customer_status(windows["recency_days"], windows["tenure_days"], lapse_days)
+    cancelled = None
+    if "cancellation" in settings["definition"]:
+        if "cancelled_before" not in windows:
+            raise ConfigError("labels.attrition.definition 'cancellation' needs the "
+                              "cancelled_before column of purchase_windows(events=...)")
+        # Gone at t (cancelled, no purchase since): a former customer, so win-back.
+        cancelled = windows["cancelled_before"].to_numpy() > 0
+    status = customer_status(windows["recency_days"], windows["tenure_days"], lapse_days,
+                             cancelled)
     bought = windows["purchases_in_horizon"].to_numpy() > 0
     active = (status == ACTIVE).to_numpy()
     left = attrited(windows, horizon, settings)
-    at_risk = active
-    if "cancellation" in settings["definition"] and "cancelled_before" in windows:
-        # Already cancelled at t: the outcome is known, so not a customer at risk. As
-        # "no cancellation in the horizon" it would be labelled as staying.
-        at_risk = active & ~(windows["cancelled_before"].to_numpy() > 0)
     return pd.DataFrame({
         "customer_id": windows["customer_id"].to_numpy(),
         "as_of": windows["as_of"].to_numpy(),
         "status": status.to_numpy(),
-        "attrition": pd.array(np.where(at_risk, left, pd.NA), dtype="Int8"),
+        "attrition": pd.array(np.where(active, left, pd.NA), dtype="Int8"),
         "winback": pd.array(np.where(active, pd.NA, bought), dtype="Int8"),
     })

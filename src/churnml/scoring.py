@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from churnml.labels import ACTIVE, LAPSED, customer_status
 from churnml.models.classifier import ChurnClassifier
+from churnml.status import ACTIVE, LAPSED, status_of
 
 DAYS_PER_YEAR = 365.0
 SCORED_COLUMNS = [
@@ -114,7 +114,10 @@ def score_customers(features: pd.DataFrame, attrition: ChurnClassifier, winback:
     features
         One row per customer for a single ``as_of``; needs ``customer_id, as_of,
         recency_days, tenure_days, monetary, spend_<value_window_days>d``,
-        ``days_since_first_purchase`` without ``data_start``, and the models' features.
+        ``days_since_first_purchase`` without ``data_start``, and the models' features;
+        in a contractual business also ``cancelled`` (the segments' column): a customer
+        gone by cancellation is lapsed however recently they paid
+        (:func:`churnml.status.status_of`).
     cfg
         The ``score`` config section (``risk_bands``, ``value_window_days``,
         ``value_min_days``).
@@ -132,7 +135,7 @@ def score_customers(features: pd.DataFrame, attrition: ChurnClassifier, winback:
     if features["as_of"].nunique() != 1:
         raise ValueError("score one snapshot at a time")
     frame = features.sort_values("customer_id", kind="stable").reset_index(drop=True)
-    status = customer_status(frame["recency_days"], frame["tenure_days"], lapse_days)
+    status = status_of(frame, lapse_days)
     active, lapsed = (status == ACTIVE).to_numpy(), (status == LAPSED).to_numpy()
     p_attrition = np.full(len(frame), np.nan)
     p_winback = np.full(len(frame), np.nan)

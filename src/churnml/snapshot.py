@@ -24,9 +24,9 @@ import pandas as pd
 
 from churnml.contract import LABEL_COLUMNS
 from churnml.features import FEATURE_KEY
-from churnml.labels import ACTIVE, LAPSED
 from churnml.models.split import stratified_split
 from churnml.scoring import SCORED_COLUMNS, risk_band
+from churnml.status import ACTIVE, LAPSED
 
 MODE = "snapshot"
 KINDS = ("attrition",)  # models trained in snapshot mode

@@ -32,9 +32,9 @@ def allowed_names() -> dict[str, tuple[str, ...] | None]:
     Imported on first use: :mod:`churnml.segments` pulls in the plotting stack, which
     ``import churnml.offers`` should not pay for.
     """
-    from churnml.labels import ACTIVE, LAPSED
     from churnml.segments.ladder import RUNGS
     from churnml.segments.lifecycle import STAGES
+    from churnml.status import ACTIVE, LAPSED
 
     return {"statuses": (ACTIVE, LAPSED), "rungs": tuple(RUNGS), "stages": tuple(STAGES),
             "causes": None}

@@ -174,8 +174,8 @@ def campaign_response_rows(frame: pd.DataFrame, attrition_model: Any,
     causes_cfg, likely_cfg
         ``segments.causes`` and ``offers.likely_cause``.
     """
-    from churnml.labels import customer_status
     from churnml.offers.likely_cause import likely_cause
+    from churnml.status import customer_status
 
     rows = frame.reset_index(drop=True)
     status = customer_status(rows["recency_days"], rows["tenure_days"], int(lapse_days))

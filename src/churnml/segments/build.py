@@ -15,10 +15,11 @@ from churnml.segments.causes import (
     snapshot_cause_signals,
     type_causes,
 )
-from churnml.segments.common import decode_customer_ids, encode_customer_ids
+from churnml.segments.common import decode_customer_ids, encode_customer_ids, purchases
 from churnml.segments.ladder import assign_rungs, ladder_inputs
 from churnml.segments.lifecycle import lifecycle_stage, purchase_history
 from churnml.segments.shared_cause import incident_exposure, shared_cause_exposure
+from churnml.status import cancelled_customers
 
 log = logging.getLogger(__name__)
 KEY = ["customer_id", "as_of"]
@@ -47,7 +48,8 @@ def needed_columns(tables: dict[str, pd.DataFrame | None],
 
 def segment_snapshot(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp,
                      cfg: dict[str, Any], lapse_days: int,
-                     data_start: pd.Timestamp, *, max_open_days: int | None) -> pd.DataFrame:
+                     data_start: pd.Timestamp, *, max_open_days: int | None,
+                     cancellation_event: str | None) -> pd.DataFrame:
     """Segments of every customer signed up before ``as_of``, from rows before it.
 
     Parameters
@@ -64,28 +66,37 @@ def segment_snapshot(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp,
     max_open_days
         ``features.incidents.max_open_days``: an incident without ``end`` ends this many
         days after its start (``None``: open until an end is recorded), as in the features.
+    cancellation_event
+        :func:`churnml.status.cancellation_event`: in a contractual business a customer
+        who cancelled and has not bought since is lapsed (gets a churn cause) however
+        recently they paid; None: status by recency alone.
 
     Returns
     -------
     DataFrame
-        ``customer_id, as_of, ladder_rung, lifecycle_stage``, ``ladder_<measure>`` for
+        ``customer_id, as_of, cancelled`` (gone by cancellation at ``as_of``, see
+        :mod:`churnml.status`), ``ladder_rung, lifecycle_stage``, ``ladder_<measure>`` for
         the measures behind the rung, the cause columns of
         :func:`~churnml.segments.causes.type_causes` (null for active customers) and
         the ``shared_cause_*`` columns.
     """
     coded, ids = encode_customer_ids(needed_columns(tables, cfg))
     out = decode_customer_ids(_segment(coded, pd.Timestamp(as_of).as_unit("us"), cfg,
-                                       lapse_days, data_start, max_open_days), ids)
+                                       lapse_days, data_start, max_open_days,
+                                       cancellation_event), ids)
     return out.sort_values("customer_id", kind="stable").reset_index(drop=True)
 
 
 def _segment(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp, cfg: dict[str, Any],
              lapse_days: int, data_start: pd.Timestamp,
-             max_open_days: int | None) -> pd.DataFrame:
+             max_open_days: int | None, cancellation_event: str | None) -> pd.DataFrame:
     customers, tx = tables["customers"], tables["transactions"]
     events, incidents = tables.get("events"), tables.get("incidents")
     inputs = ladder_inputs(customers, tx, events, as_of, cfg["ladder"], data_start)
     out = inputs[KEY].copy()
+    cancelled = (cancelled_customers(purchases(tx), events, as_of, cancellation_event)
+                 if cancellation_event else [])
+    out["cancelled"] = out["customer_id"].isin(list(cancelled)).to_numpy()
     out["ladder_rung"] = assign_rungs(inputs, cfg["ladder"]).to_numpy()
     history = purchase_history(customers, tx, as_of)
     out["lifecycle_stage"] = lifecycle_stage(history, cfg["lifecycle"]).to_numpy()
@@ -93,7 +104,7 @@ def _segment(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp, cfg: dict[str
         out[f"ladder_{name}"] = inputs[name].to_numpy()
     exposure = incident_exposure(customers, tx, events, incidents, as_of, cfg["shared_cause"],
                                  max_open_days=max_open_days)
-    lapses = lapsed_customers(tx, as_of, lapse_days)
+    lapses = lapsed_customers(tx, as_of, lapse_days, cancelled)
     causes = type_causes(cause_signals(lapses, events, cfg["causes"], exposure), cfg["causes"])
     shared = shared_cause_exposure(customers, exposure, events, incidents, as_of,
                                    cfg["shared_cause"], max_open_days=max_open_days)
@@ -102,13 +113,14 @@ def _segment(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp, cfg: dict[str
 
 def segment_customers(tables: dict[str, pd.DataFrame], dates: list[pd.Timestamp],
                       cfg: dict[str, Any], lapse_days: int,
-                      data_start: pd.Timestamp, *, max_open_days: int | None) -> pd.DataFrame:
+                      data_start: pd.Timestamp, *, max_open_days: int | None,
+                      cancellation_event: str | None) -> pd.DataFrame:
     """:func:`segment_snapshot` for each date, stacked (same columns for every date)."""
     coded, ids = encode_customer_ids(needed_columns(tables, cfg))
     frames = []
     for as_of in dates:
         frame = _segment(coded, pd.Timestamp(as_of).as_unit("us"), cfg, lapse_days, data_start,
-                         max_open_days)
+                         max_open_days, cancellation_event)
         log.info("segments as of %s: %d customers", pd.Timestamp(as_of).date(), len(frame))
         frames.append(frame)
     out = decode_customer_ids(pd.concat(frames, ignore_index=True), ids)

@@ -11,6 +11,7 @@ weighted count of its signals, and the first rule whose score reaches its
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import numpy as np
@@ -30,22 +31,29 @@ SNAPSHOT_TESTS = {"at_most": np.less_equal, "at_least": np.greater_equal, "equal
 
 
 def lapsed_customers(transactions: pd.DataFrame, as_of: pd.Timestamp,
-                     lapse_days: int) -> pd.DataFrame:
-    """Customers who bought before but not in the ``lapse_days`` before ``as_of``.
+                     lapse_days: int, cancelled: Collection[Any] = ()) -> pd.DataFrame:
+    """Customers who bought before but not in the ``lapse_days`` before ``as_of``, or
+    who have cancelled since their last purchase.
 
     Parameters
     ----------
     transactions
         ``customer_id, ts, amount`` (optional ``is_return``).
+    cancelled
+        Customer ids gone by cancellation at ``as_of``
+        (:func:`churnml.status.cancelled_customers`; empty when cancellations do not
+        decide status).
 
     Returns
     -------
     DataFrame
-        ``customer_id, as_of, last_purchase`` - the same "lapsed" as the labels'.
+        ``customer_id, as_of, last_purchase`` - the same "lapsed" as the labels'
+        (:mod:`churnml.status`), for customers with a purchase.
     """
     bought = purchases(before(transactions, as_of))
     last = bought.groupby("customer_id")["ts"].max()
-    last = last.loc[(as_of - last) > pd.Timedelta(days=int(lapse_days))]
+    gone = last.index.isin(list(cancelled))
+    last = last.loc[((as_of - last) > pd.Timedelta(days=int(lapse_days))).to_numpy() | gone]
     return pd.DataFrame({"customer_id": last.index.to_numpy(), "as_of": as_of,
                          "last_purchase": last.to_numpy()})
 

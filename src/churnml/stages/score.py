@@ -21,7 +21,6 @@ import pandas as pd
 
 from churnml import calendar, drift, io, scored_list, snapshot
 from churnml.errors import ConfigError
-from churnml.labels import ACTIVE, LAPSED, customer_status
 from churnml.leakage import refuse_outcome_columns
 from churnml.models import ChurnClassifier
 from churnml.progress import Steps
@@ -33,9 +32,11 @@ from churnml.stages.common import MODELS_DIR, model_file
 from churnml.stages.features import data_window, features_window, warn_ending_early
 from churnml.stages.score_inputs import Subset
 from churnml.stages.score_outputs import exclusive, publish, sweep
+from churnml.status import ACTIVE, CANCELLED, LAPSED, cancellation_event, status_of
 
 log = logging.getLogger(__name__)
-PARAMS = ["score", "features", "engine", "labels.lapse_days", "tracking", "data.mode",
+PARAMS = ["score", "features", "engine", "labels.lapse_days", "labels.attrition", "tracking",
+          "data.mode",
           "data.snapshot", *score_enrich.PARAMS]
 REGISTRY_PREFIX = "models:/"
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")  # --as-of: a day, written YYYY-MM-DD
@@ -157,8 +158,7 @@ def rows_by_model(features: pd.DataFrame, params: dict[str, Any]) -> dict[str, p
     """The rows each model will score: active -> attrition, lapsed -> win-back."""
     if snapshot.is_snapshot(params["data"]):
         return {"attrition": features}
-    status = customer_status(features["recency_days"], features["tenure_days"],
-                             int(params["labels"]["lapse_days"])).to_numpy()
+    status = status_of(features, int(params["labels"]["lapse_days"])).to_numpy()
     return {"attrition": features[status == ACTIVE], "winback": features[status == LAPSED]}
 
 
@@ -192,8 +192,9 @@ def make_scorer(models: dict[str, ChurnClassifier], versions: dict[str, str],
 def with_segments(features: pd.DataFrame, data_dir: Path, date: pd.Timestamp,
                   params: dict[str, Any], models: dict[str, ChurnClassifier]
                   ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """The features plus the segment columns the models were trained with, and the
-    segments as of ``date`` for the scored list (None in snapshot mode, which has none).
+    """The features plus the segment columns the models were trained with (and, in a
+    contractual business, ``cancelled``, which decides status), and the segments as of
+    ``date`` for the scored list (None in snapshot mode, which has none).
 
     Parameters
     ----------
@@ -206,10 +207,12 @@ def with_segments(features: pd.DataFrame, data_dir: Path, date: pd.Timestamp,
     if snapshot.is_snapshot(params["data"]):
         return features, None
     trained_with = [c for m in models.values() for c in m.feature_names_in_]
-    segments = score_enrich.segments_for(data_dir, date, params, keep=trained_with)
-    return join_segments(features, segments, sorted(
-        {c for m in models.values()
-         for c in model_segment_columns(m.feature_names_in_, segments)})), segments
+    segments = score_enrich.segments_for(data_dir, date, params, keep=[*trained_with, CANCELLED])
+    columns = {c for m in models.values() for c in model_segment_columns(m.feature_names_in_,
+                                                                          segments)}
+    if cancellation_event(params["labels"]):  # status: gone by cancellation is lapsed
+        columns.add(CANCELLED)
+    return join_segments(features, segments, sorted(columns)), segments
 
 
 def offer_budget(params: dict[str, Any]) -> float | None:

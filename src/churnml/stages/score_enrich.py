@@ -35,6 +35,7 @@ from churnml.segments import segment_snapshot
 from churnml.stages.features import data_window
 from churnml.stages.train_uplift import load_lines
 from churnml.stages.train_uplift import load_model as load_uplift_model
+from churnml.status import cancellation_event
 
 log = logging.getLogger(__name__)
 PARAMS = ["segments", "reasons", "offers"]
@@ -65,7 +66,8 @@ def segments_for(data_dir: Path, as_of: pd.Timestamp, params: dict[str, Any],
               if (data_dir / f"{name}.parquet").is_file()}
     start = data_window(data_dir)[0]
     seg = segment_snapshot(tables, as_of, params["segments"], int(params["labels"]["lapse_days"]),
-                           start, max_open_days=params["features"]["incidents"]["max_open_days"])
+                           start, max_open_days=params["features"]["incidents"]["max_open_days"],
+                           cancellation_event=cancellation_event(params["labels"]))
     listed = [c for c in SEGMENT_COLUMNS if c in seg.columns]
     extra = [c for c in dict.fromkeys(keep) if c in seg.columns and c not in
              {"customer_id", "as_of", *listed}]

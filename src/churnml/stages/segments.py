@@ -24,10 +24,11 @@ from churnml.segments import (
     segment_snapshot_table,
     transition_matrix,
 )
+from churnml.status import cancellation_event
 
 log = logging.getLogger(__name__)
 PARAMS = ["segments", "features.snapshots", "features.incidents.max_open_days",
-          "labels.lapse_days"]
+          "labels.lapse_days", "labels.attrition"]
 SEGMENTS_DIR = Path("data/segments")
 TABLES = ("customers", "transactions", "events", "incidents")
 
@@ -97,7 +98,8 @@ def run(interim_dir: Path, out_dir: Path, reports_dir: Path,
         dates = snapshot_dates(interim_dir, params["features"]["snapshots"])
         segments = segment_customers(
             tables, dates, cfg, int(params["labels"]["lapse_days"]), start.as_unit("us"),
-            max_open_days=params["features"]["incidents"]["max_open_days"])
+            max_open_days=params["features"]["incidents"]["max_open_days"],
+            cancellation_event=cancellation_event(params["labels"]))
     last = segments.loc[segments["as_of"] == segments["as_of"].max()]
     outreach = outreach_list(last) if "shared_cause_outreach" in last else last.iloc[0:0]
     io.write_parquet(segments, out_dir / "segments.parquet")
