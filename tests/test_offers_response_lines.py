@@ -100,3 +100,50 @@ def test_the_scoring_job_reads_the_fitted_lines_when_the_stage_wrote_them(tmp_pa
     fitted = {"protect": {"lured": 0.2}, "rescue": {"lured": 0.1}, "return": {"default": 0.0}}
     io.write_json({"priors": {"price_match": fitted}}, tmp_path / "uplift" / "response_lines.json")
     assert offers_config(tmp_path, offers_cfg)["catalogue"]["price_match"]["prior"] == fitted
+
+
+class _RecordsRows:
+    """An attrition-model stand-in that remembers which rows it scored."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        self.seen += X["customer_id"].tolist()
+        return np.tile([0.7, 0.3], (len(X), 1))
+
+
+def test_response_rows_count_a_customer_cancelled_at_the_send_day_as_lapsed(monkeypatch,
+                                                                          tmp_path):
+    """The stage adds ``cancelled`` per send day in a contractual business, so a record
+    of a customer who cancelled last week is a lapsed one, as the scoring job sees it."""
+    from churnml.offers import likely_cause as likely
+    from churnml.offers.response_lines import campaign_response_rows
+    from churnml.stages.train_uplift import with_cancelled
+
+    monkeypatch.setattr(likely, "likely_cause", lambda rows, *_: pd.DataFrame(
+        {"customer_id": rows["customer_id"], "likely_cause": "unknown"}))
+    send = pd.Timestamp("2024-07-01")
+    frame = pd.DataFrame({"customer_id": ["gone", "staying"], "send_date": send,
+                          "treatment": ["price_match", "control"], "outcome": [1, 0],
+                          "recency_days": [10.0, 10.0], "tenure_days": [400.0, 400.0]})
+    tx = pd.DataFrame({"customer_id": ["gone", "staying"], "amount": 20.0,
+                       "ts": pd.to_datetime(["2024-06-21", "2024-06-21"]).astype("datetime64[us]")})
+    labels = {"lapse_days": 90, "attrition": {"definition": ["cancellation"],
+                                              "cancellation_event": "cancellation"}}
+    events = pd.DataFrame({"customer_id": ["gone"], "event_type": ["cancellation"],
+                           "ts": pd.to_datetime(["2024-06-25"]).astype("datetime64[us]")})
+
+    events.to_parquet(tmp_path / "events.parquet")
+
+    def rows_for(labels_cfg):
+        model = _RecordsRows()
+        rows = campaign_response_rows(with_cancelled(frame, tmp_path, tx, labels_cfg), model,
+                                      None, 90, {}, {})
+        return rows, model.seen
+
+    rows, seen = rows_for(labels)
+    assert rows["status"].tolist() == ["lapsed", "active"] and seen == ["staying"]
+    assert np.isnan(rows["p_attrition"].iloc[0])
+    retail, _ = rows_for({"lapse_days": 90, "attrition": {"definition": "no_purchase"}})
+    assert retail["status"].tolist() == ["active", "active"]

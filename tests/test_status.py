@@ -14,6 +14,7 @@ from churnml.status import (
     ACTIVE,
     LAPSED,
     cancellation_event,
+    cancelled_at,
     cancelled_customers,
     customer_status,
     status_of,
@@ -69,6 +70,17 @@ def test_cancelled_customers_are_those_without_a_purchase_after_their_last_cance
     assert got.tolist() == ["gone", "no_purchase", "same_day"]
     assert cancelled_customers(purchases, None, T, "cancellation").empty
     assert cancelled_customers(purchases, events.iloc[0:0], T, "cancellation").empty
+
+
+def test_cancelled_at_reads_each_row_at_its_own_date() -> None:
+    purchases = stamps(pd.DataFrame({"customer_id": ["x", "x"],
+                                     "ts": ["2024-05-01", "2024-08-01"]}))
+    events = stamps(pd.DataFrame([("x", "2024-06-01", "cancellation")], columns=EVENT_COLUMNS))
+    rows = pd.DataFrame({"customer_id": ["x", "x", "x", "y"],
+                         "send_date": pd.to_datetime(["2024-05-15", "2024-07-01", "2024-09-01",
+                                                      "2024-07-01"])})
+    got = cancelled_at(rows, "send_date", purchases, events, "cancellation")
+    assert got.tolist() == [False, True, False, False]
 
 
 ids = st.sampled_from(["a", "b", "c", "d"])

@@ -114,3 +114,24 @@ def cancelled_customers(purchases: pd.DataFrame, events: pd.DataFrame | None,
     since = last_purchase.reindex(last_cancel.index)
     gone = last_cancel.index[~(since > last_cancel).to_numpy()]  # NaT compares False
     return pd.Index(sorted(gone))
+
+
+def cancelled_at(rows: pd.DataFrame, date_column: str, purchases: pd.DataFrame,
+                 events: pd.DataFrame | None, event: str) -> np.ndarray:
+    """Per row, whether the customer is gone by cancellation at the row's own date.
+
+    Parameters
+    ----------
+    rows
+        ``customer_id`` and ``date_column`` (e.g. campaign records by ``send_date``).
+    purchases, events, event
+        As for :func:`cancelled_customers`.
+    """
+    out = np.zeros(len(rows), dtype=bool)
+    dates = rows[date_column].to_numpy()
+    ids = rows["customer_id"]
+    for date in pd.unique(dates):
+        at = dates == date
+        gone = cancelled_customers(purchases, events, pd.Timestamp(date), event)
+        out[at] = ids.loc[at].isin(list(gone)).to_numpy()
+    return out

@@ -164,7 +164,9 @@ def campaign_response_rows(frame: pd.DataFrame, attrition_model: Any,
     ----------
     frame
         :func:`churnml.models.uplift_data.uplift_training_frame` (features as of each
-        send day, ``treatment``, ``outcome``).
+        send day, ``treatment``, ``outcome``); in a contractual business also
+        ``cancelled`` per send day (:func:`churnml.status.cancelled_at`), which makes
+        the record lapsed.
     attrition_model
         Anything with ``predict_proba`` over the feature columns (the attrition model).
     segments
@@ -175,10 +177,10 @@ def campaign_response_rows(frame: pd.DataFrame, attrition_model: Any,
         ``segments.causes`` and ``offers.likely_cause``.
     """
     from churnml.offers.likely_cause import likely_cause
-    from churnml.status import customer_status
+    from churnml.status import status_of
 
     rows = frame.reset_index(drop=True)
-    status = customer_status(rows["recency_days"], rows["tenure_days"], int(lapse_days))
+    status = status_of(rows, int(lapse_days))
     status = status.astype(str).to_numpy()
     active = status != "lapsed"
     p_att = np.full(len(rows), np.nan)

@@ -26,11 +26,13 @@ from churnml.models.uplift import UpliftModel
 from churnml.models.uplift_data import uplift_feature_columns, uplift_training_frame
 from churnml.models.uplift_fit import fit_uplift
 from churnml.offers.response_lines import campaign_response_rows, fit_response_lines
+from churnml.segments.common import purchases
+from churnml.status import cancellation_event, cancelled_at
 
 log = logging.getLogger(__name__)
 PARAMS = ["offers.uplift", "offers.response_lines", "offers.catalogue", "offers.likely_cause",
-          "segments.causes", "labels.horizon_days", "labels.lapse_days", "features", "engine",
-          "data.mode"]
+          "segments.causes", "labels.horizon_days", "labels.lapse_days", "labels.attrition",
+          "features", "engine", "data.mode"]
 UPLIFT_DIR = "uplift"
 MODEL_FILE = "model.json"
 METRICS_FILE = "metrics.json"
@@ -93,9 +95,9 @@ def run(interim_dir: Path, features_file: Path, models_dir: Path,
     # outcomes are purchases: complete only while the horizon ends within the transactions
     tx_end = calendar.activity_end(calendar.recorded_ends(io.read_json(manifest_file),
                                                           str(manifest_file)))
+    transactions = io.read_parquet(interim_dir / "transactions.parquet")
     frame = uplift_training_frame(
-        campaigns,
-        io.read_parquet(interim_dir / "transactions.parquet"), io.read_parquet(features_file),
+        campaigns, transactions, io.read_parquet(features_file),
         tx_end, int(labels["horizon_days"]),
         cfg | {"lapse_days": int(labels["lapse_days"])},
         compute=compute_features(interim_dir, params))
@@ -108,9 +110,23 @@ def run(interim_dir: Path, features_file: Path, models_dir: Path,
                "learners": {a: s["learner"] for a, s in fit.model.arms.items()}}
     io.write_json(metrics, model_path(models_dir).with_name(METRICS_FILE))
     log.info("train_uplift: arms %s, learners %s", sorted(fit.model.arms), metrics["learners"])
-    lines = response_lines(frame, models_dir, interim_dir.parent, params)
+    lines = response_lines(with_cancelled(frame, interim_dir, transactions, labels),
+                           models_dir, interim_dir.parent, params)
     io.write_json(lines, model_path(models_dir).with_name(LINES_FILE))
     return metrics | {"response_line_cells": lines.get("cells", {})}
+
+
+def with_cancelled(frame: pd.DataFrame, interim_dir: Path, transactions: pd.DataFrame,
+                   labels: dict[str, Any]) -> pd.DataFrame:
+    """``frame`` plus ``cancelled`` at each send day when cancellations decide status
+    (:mod:`churnml.status`), so response lines see the scoring job's statuses."""
+    event = cancellation_event(labels)
+    if event is None:
+        return frame
+    events_file = interim_dir / "events.parquet"
+    events = io.read_parquet(events_file) if events_file.is_file() else None
+    return frame.assign(cancelled=cancelled_at(frame, "send_date", purchases(transactions),
+                                               events, event))
 
 
 def response_lines(frame: pd.DataFrame, models_dir: Path, data_dir: Path,
