@@ -139,7 +139,7 @@ plots.importance_figure(importance, f"{KIND}: importance (gain)")
 
 # %%
 profile = io.read_json(ROOT / "models" / KIND / drift.PROFILE_FILE)
-thresholds = drift.Thresholds.from_config(params["score"]["drift"])
+thresholds = drift.Thresholds.from_config(params["score"]["drift"], KIND)
 status = customer_status(features["recency_days"], features["tenure_days"],
                          int(params["labels"]["lapse_days"]))
 active = features[(status == ACTIVE).to_numpy()]

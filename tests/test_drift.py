@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from churnml import drift
 from churnml.drift import DriftRefusedError, Thresholds, check_drift, psi, training_profile
+from churnml.errors import ConfigError
 
 THRESHOLDS = Thresholds(psi_warn=0.1, psi_refuse=0.25, new_category_warn=0.01,
                         new_category_refuse=0.05, min_rows=200)
@@ -159,6 +160,22 @@ def test_gate_refuses_with_exit_code_2_naming_features(profile):
     with pytest.raises(DriftRefusedError, match=r"attrition: spend_90d \(PSI") as exc:
         drift.gate(rows, {"attrition": profile, "winback": profile}, {"psi_refuse": 0.25})
     assert exc.value.exit_code == 2 and "winback" not in str(exc.value)
+
+
+def test_warn_only_by_model_spares_one_model_and_still_refuses_for_the_other(profile):
+    shifted = population(3_000, seed=10, spend_shift=0.8)
+    rows = {"attrition": shifted, "winback": shifted}
+    cfg = {"psi_refuse": 0.25, "warn_only_by_model": {"winback": ["spend_*"]}}
+    with pytest.raises(DriftRefusedError, match=r"attrition: spend_90d") as exc:
+        drift.gate(rows, {"attrition": profile, "winback": profile}, cfg)
+    assert "winback" not in str(exc.value)
+    results = drift.gate({"winback": shifted}, {"winback": profile}, cfg)
+    assert results["winback"]["decision"] == "warn"
+    assert results["winback"]["features"]["spend_90d"]["status"] == "warn"
+    assert Thresholds.from_config({"warn_only_by_model": {"winback": "spend_*"}},
+                                  "winback").warn_only == ("spend_*",)
+    with pytest.raises(ConfigError, match=r"warn_only_by_model: unknown model"):
+        drift.gate(rows, {"attrition": profile}, {"warn_only_by_model": {"win_back": []}})
 
 
 def test_gate_reports_unavailable_profiles_or_refuses_when_configured(profile):

@@ -10,10 +10,11 @@ from typing import Any
 import pandas as pd
 
 from churnml.drift.profile import feature_psi
-from churnml.errors import ChurnmlError
+from churnml.errors import ChurnmlError, ConfigError
 
 log = logging.getLogger(__name__)
 STATUSES = ("ok", "warn", "refuse")
+MODEL_KINDS = ("attrition", "winback")  # the models the scoring job checks
 
 
 @dataclass(frozen=True)
@@ -36,14 +37,24 @@ class Thresholds:
     warn_only: tuple[str, ...] = ()
 
     @classmethod
-    def from_config(cls, cfg: dict[str, Any]) -> Thresholds:
-        """Build from the ``score.drift`` section (unknown keys are ignored)."""
+    def from_config(cls, cfg: dict[str, Any], kind: str | None = None) -> Thresholds:
+        """Build from the ``score.drift`` section (unknown keys are ignored).
+
+        For model ``kind``, its ``warn_only_by_model`` entries add to ``warn_only``.
+        """
         keys = ("psi_warn", "psi_refuse", "new_category_warn", "new_category_refuse",
                 "snapshot_margin")
         values: dict[str, Any] = {k: float(cfg[k]) for k in keys if k in cfg}
         if "min_rows" in cfg:
             values["min_rows"] = int(cfg["min_rows"])
-        values["warn_only"] = tuple(cfg.get("warn_only") or ())
+        by_model = cfg.get("warn_only_by_model") or {}
+        unknown = sorted(set(by_model) - set(MODEL_KINDS))
+        if unknown:
+            raise ConfigError(f"score.drift.warn_only_by_model: unknown model {unknown}; "
+                              f"choose from {list(MODEL_KINDS)}")
+        own = (by_model.get(kind) or ()) if kind else ()
+        own = (own,) if isinstance(own, str) else tuple(own)
+        values["warn_only"] = (*tuple(cfg.get("warn_only") or ()), *own)
         return cls(**values)
 
     def psi_limits(self, spread: float) -> tuple[float, float]:
@@ -167,9 +178,10 @@ def gate(rows: dict[str, pd.DataFrame], profiles: dict[str, dict[str, Any] | Non
         Naming every feature over a refuse threshold (or a model without profile
         when ``missing_profile: refuse``).
     """
-    thresholds = Thresholds.from_config(cfg)
+    Thresholds.from_config(cfg)  # a config error before any work
     results, refusals = {}, []
     for kind, frame in rows.items():
+        thresholds = Thresholds.from_config(cfg, kind)
         profile = profiles.get(kind)
         if profile is None:
             results[kind] = {"rows": len(frame), "decision": "unavailable"}
