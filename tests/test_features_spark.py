@@ -20,7 +20,10 @@ def test_spark_local_mode_gives_the_same_features_as_duckdb(tmp_path: Path) -> N
     from churnml.features import compute_features, connect, load_tables
 
     engine = local_spark_engine("local[2]", tmp_path / "warehouse")
-    for name, frame in random_world(5, 30, 400, 300, 3, DATES).items():
+    world = random_world(5, 30, 400, 300, 3, DATES)
+    # one incident still open (no end): it counts for incidents.max_open_days after start
+    world["incidents"].loc[world["incidents"].index[-1], "end"] = pd.NaT
+    for name, frame in world.items():
         frame.to_parquet(tmp_path / f"{name}.parquet", index=False)
     cfg = load_config("features")
     duck = connect({"name": "duckdb"})
