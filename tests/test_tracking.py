@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churnml import io, tracking
+from churnml import io, registry, tracking
 from churnml.errors import ConfigError
 from churnml.models import ChurnClassifier
 from tests.conftest import make_classification_frame
@@ -43,7 +43,7 @@ def test_log_register_promote_and_reload_by_alias(cfg, tmp_path):
         k: info[k] for k in ("run_id", "name", "version")}
     assert tracking.promote_if_better(cfg, "t-attrition", info["version"], "roc_auc", 0.8, 0.0)[
         "promoted"]
-    loaded, version = tracking.load_registered("models:/t-attrition@champion", cfg)
+    loaded, version = registry.load_registered("models:/t-attrition@champion", cfg)
     assert version == f"t-attrition/{info['version']}"
     golden, _ = make_classification_frame(40, seed=11)
     np.testing.assert_array_equal(loaded.predict_proba(golden), model.predict_proba(golden))
@@ -56,7 +56,7 @@ def test_worse_model_does_not_take_the_alias(cfg, tmp_path):
     decision = tracking.promote_if_better(cfg, "t-attrition", second["version"], "roc_auc",
                                           0.7, 0.0)
     assert not decision["promoted"] and "champion" in decision["reason"]
-    _, version = tracking.load_registered("models:/t-attrition@champion", cfg)
+    _, version = registry.load_registered("models:/t-attrition@champion", cfg)
     assert version == f"t-attrition/{first['version']}"
 
 
@@ -107,7 +107,7 @@ def test_lower_is_better_metrics_promote_only_a_smaller_value(cfg, tmp_path):
     _, _, second = _log(cfg, tmp_path, 5)
     worse = tracking.promote_if_better(cfg, "t-attrition", second["version"], "brier", 0.30, 0.0)
     assert not worse["promoted"] and "needs < -0.0" in worse["reason"]
-    _, version = tracking.load_registered("models:/t-attrition@champion", cfg)
+    _, version = registry.load_registered("models:/t-attrition@champion", cfg)
     assert version == f"t-attrition/{first['version']}"
     better = tracking.promote_if_better(cfg, "t-attrition", second["version"], "ece", 0.02, 0.0)
     assert better["promoted"]  # no champion ECE recorded yet: any value wins
@@ -125,7 +125,7 @@ def test_the_reported_version_is_the_one_loaded_even_if_the_alias_moves(cfg, tmp
     first_model, _, first = _log(cfg, tmp_path, 20)
     _, _, second = _log(cfg, tmp_path, 5)
     tracking.promote_if_better(cfg, "t-attrition", first["version"], "roc_auc", 0.8, 0.0)
-    pyfunc, client = tracking._mlflow().pyfunc, tracking._mlflow().MlflowClient()
+    pyfunc, client = tracking.mlflow_module().pyfunc, tracking.mlflow_module().MlflowClient()
     original = pyfunc.load_model
 
     def load_then_promote_elsewhere(uri, *args, **kwargs):
@@ -134,7 +134,7 @@ def test_the_reported_version_is_the_one_loaded_even_if_the_alias_moves(cfg, tmp
         return loaded
 
     monkeypatch.setattr(pyfunc, "load_model", load_then_promote_elsewhere)
-    loaded, version = tracking.load_registered("models:/t-attrition@champion", cfg)
+    loaded, version = registry.load_registered("models:/t-attrition@champion", cfg)
     assert version == f"t-attrition/{first['version']}"  # the alias pointed there when read
     golden, _ = make_classification_frame(40, seed=11)
     np.testing.assert_array_equal(loaded.predict_proba(golden), first_model.predict_proba(golden))
@@ -163,7 +163,7 @@ def test_a_champion_recorded_with_an_undefined_metric_gives_way(cfg, tmp_path):
     decision = tracking.promote_if_better(cfg, "t-attrition", second["version"], "roc_auc",
                                           0.6, 0.0)
     assert decision["promoted"], decision
-    _, version = tracking.load_registered("models:/t-attrition@champion", cfg)
+    _, version = registry.load_registered("models:/t-attrition@champion", cfg)
     assert version == f"t-attrition/{second['version']}"
 
 
@@ -194,25 +194,25 @@ def test_a_win_back_model_is_refused_where_the_attrition_model_is_expected(cfg, 
     with pytest.raises(ConfigError, match=r"--model models:/t-winback@champion: version 1 of "
                        r"'t-winback' is a winback model \(by its training run's model_kind "
                        r"tag\), but the attrition model is expected.*t-attrition@champion"):
-        tracking.load_registered("models:/t-winback@champion", cfg, kind="attrition")
-    assert tracking.load_registered("models:/t-winback@champion", cfg, kind="winback")[1] == (
+        registry.load_registered("models:/t-winback@champion", cfg, kind="attrition")
+    assert registry.load_registered("models:/t-winback@champion", cfg, kind="winback")[1] == (
         "t-winback/1")
 
 
 def test_the_training_tag_decides_the_kind_over_the_registered_name(cfg, tmp_path):
     _champion(cfg, tmp_path, 9, "t-attrition", model_kind="winback")  # registered by mistake
     with pytest.raises(ConfigError, match="is a winback model"):
-        tracking.load_registered("models:/t-attrition@champion", cfg, kind="attrition")
+        registry.load_registered("models:/t-attrition@champion", cfg, kind="attrition")
 
 
 def test_without_the_training_tag_the_registered_name_decides_the_kind(cfg, tmp_path):
     _champion(cfg, tmp_path, 9, "t-attrition")  # a run that predates the tag
-    assert tracking.load_registered("models:/t-attrition@champion", cfg, kind="attrition")[1]
+    assert registry.load_registered("models:/t-attrition@champion", cfg, kind="attrition")[1]
     with pytest.raises(ConfigError, match=r"is an attrition model \(by its registered name"):
-        tracking.load_registered("models:/t-attrition@champion", cfg, kind="winback")
+        registry.load_registered("models:/t-attrition@champion", cfg, kind="winback")
     _champion(cfg, tmp_path, 8, "t-other")
     with pytest.raises(ConfigError, match="is a model of unknown kind"):
-        tracking.load_registered("models:/t-other@champion", cfg, kind="attrition")
+        registry.load_registered("models:/t-other@champion", cfg, kind="attrition")
 
 
 def test_an_unknown_alias_or_model_name_is_a_config_error_listing_what_exists(cfg, tmp_path):
@@ -220,7 +220,7 @@ def test_an_unknown_alias_or_model_name_is_a_config_error_listing_what_exists(cf
     _log(cfg, tmp_path, 7)
     with pytest.raises(ConfigError, match=r"'t-attrition' has no alias 'nosuch'.*"
                        r"aliases: champion -> version 1; versions: 1, 2"):
-        tracking.load_registered("models:/t-attrition@nosuch", cfg, kind="attrition")
+        registry.load_registered("models:/t-attrition@nosuch", cfg, kind="attrition")
     with pytest.raises(ConfigError, match=r"no registered model named 't-atrition'.*"
                        r"registered models: t-attrition\)"):
-        tracking.load_registered("models:/t-atrition@champion", cfg)
+        registry.load_registered("models:/t-atrition@champion", cfg)

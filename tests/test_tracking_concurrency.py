@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from churnml import tracking
+from churnml import registry
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("mlflow")]
 WORKERS, RUNS = 4, 2
@@ -51,7 +51,7 @@ def test_parallel_workers_log_register_and_promote_without_errors(tmp_path, monk
     failed = [err[-2000:] for p, (_, err) in zip(procs, outputs, strict=True) if p.returncode]
     assert not failed, failed
     cfg = {"uri": f"sqlite:///{tmp_path}/mlflow.db", "champion_alias": "champion"}
-    _, version = tracking.load_registered("models:/parallel@champion", cfg)
+    _, version = registry.load_registered("models:/parallel@champion", cfg)
     import mlflow
 
     client = mlflow.MlflowClient(tracking_uri=cfg["uri"])

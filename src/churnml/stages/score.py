@@ -63,12 +63,12 @@ def load_models(model: str, params: dict[str, Any]) -> tuple[dict[str, ChurnClas
     ConfigError
         A folder without the models; an unknown registered name or alias; a registered
         version of the wrong kind (``NAME`` a win-back model, say; see
-        :func:`churnml.tracking.registered_kind`).
+        :func:`churnml.registry.registered_kind`).
     """
     kinds = model_kinds(params)
     versions = {"attrition": "none", "winback": "none"}
     if model.startswith(REGISTRY_PREFIX):
-        from churnml import tracking
+        from churnml import registry
 
         alias = model.split("@", 1)[1] if "@" in model else None
         if alias is None:
@@ -77,7 +77,7 @@ def load_models(model: str, params: dict[str, Any]) -> tuple[dict[str, ChurnClas
                 "winback": f"{REGISTRY_PREFIX}{params['tracking']['winback_model_name']}@{alias}"}
         models = {}
         for kind in kinds:
-            models[kind], versions[kind] = tracking.load_registered(
+            models[kind], versions[kind] = registry.load_registered(
                 uris[kind], params["tracking"], kind=kind)
         return models, versions
     models = {}
