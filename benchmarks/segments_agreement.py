@@ -34,10 +34,10 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 from churnml import config
 from churnml.cli import main as churnml
+from churnml.labels import cancellation_event
 from churnml.segments import agreement, incident_exposure, segment_customers
 from churnml.segments.build import segment_snapshot_table
 from churnml.stages.segments import data_window, read_tables, snapshot_dates
-from churnml.status import cancellation_event
 
 log = logging.getLogger("benchmarks.segments")
 TRUE_AS_TYPED = {"natural": "unknown"}

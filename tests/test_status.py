@@ -9,11 +9,10 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from churnml.labels import purchase_windows
+from churnml.labels import cancellation_event, purchase_windows
 from churnml.status import (
     ACTIVE,
     LAPSED,
-    cancellation_event,
     cancelled_at,
     cancelled_customers,
     customer_status,

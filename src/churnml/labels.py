@@ -62,6 +62,15 @@ def attrition_settings(labels_cfg: Mapping[str, Any] | None) -> dict[str, Any]:
     return {**cfg, "definition": names}
 
 
+def cancellation_event(labels_cfg: Mapping[str, Any] | None) -> str | None:
+    """The event type that ends a contract when cancellations decide status (the
+    definition includes ``cancellation``, :mod:`churnml.status`), else None."""
+    settings = attrition_settings(labels_cfg)
+    if "cancellation" not in settings["definition"]:
+        return None
+    return str(settings["cancellation_event"])
+
+
 def label_tables(labels_cfg: Mapping[str, Any] | None) -> tuple[str, ...]:
     """The tables whose rows within a horizon decide the labels.
 

@@ -19,29 +19,11 @@ invoice, say) is a bad experience, not a departure, so it does not change the st
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
 ACTIVE, LAPSED = "active", "lapsed"
-DEFAULT_CANCELLATION_EVENT = "cancellation"
 CANCELLED = "cancelled"  # the segments' column: gone by cancellation at the date
-
-
-def cancellation_event(labels_cfg: Mapping[str, Any] | None) -> str | None:
-    """The event type that ends a contract, or None when cancellations do not decide status.
-
-    Cancellations decide status when ``labels.attrition.definition`` (a name or a list)
-    includes ``cancellation``.
-    """
-    attrition = dict((labels_cfg or {}).get("attrition") or {})
-    definition = attrition.get("definition", ())
-    names = [definition] if isinstance(definition, str) else list(definition)
-    if "cancellation" not in names:
-        return None
-    return str(attrition.get("cancellation_event", DEFAULT_CANCELLATION_EVENT))
 
 
 def customer_status(recency_days: pd.Series, tenure_days: pd.Series, lapse_days: int,
@@ -97,7 +79,7 @@ def cancelled_customers(purchases: pd.DataFrame, events: pd.DataFrame | None,
     as_of
         The date; only rows strictly before it are read.
     event
-        The cancellation event type (:func:`cancellation_event`).
+        The cancellation event type (:func:`churnml.labels.cancellation_event`).
 
     Returns
     -------

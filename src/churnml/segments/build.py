@@ -67,7 +67,7 @@ def segment_snapshot(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp,
         ``features.incidents.max_open_days``: an incident without ``end`` ends this many
         days after its start (``None``: open until an end is recorded), as in the features.
     cancellation_event
-        :func:`churnml.status.cancellation_event`: in a contractual business a customer
+        :func:`churnml.labels.cancellation_event`: in a contractual business a customer
         who cancelled and has not bought since is lapsed (gets a churn cause) however
         recently they paid; None: status by recency alone.
 

@@ -21,6 +21,7 @@ import pandas as pd
 
 from churnml import calendar, drift, io, scored_list, snapshot
 from churnml.errors import ConfigError
+from churnml.labels import cancellation_event
 from churnml.leakage import refuse_outcome_columns
 from churnml.models import ChurnClassifier
 from churnml.progress import Steps
@@ -32,7 +33,7 @@ from churnml.stages.common import MODELS_DIR, model_file
 from churnml.stages.features import data_window, features_window, warn_ending_early
 from churnml.stages.score_inputs import Subset
 from churnml.stages.score_outputs import exclusive, publish, sweep
-from churnml.status import ACTIVE, CANCELLED, LAPSED, cancellation_event, status_of
+from churnml.status import ACTIVE, CANCELLED, LAPSED, status_of
 
 log = logging.getLogger(__name__)
 PARAMS = ["score", "features", "engine", "labels.lapse_days", "labels.attrition", "tracking",

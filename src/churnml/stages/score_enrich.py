@@ -25,6 +25,7 @@ from pandas.api.extensions import take
 from churnml import io
 from churnml.errors import ConfigError
 from churnml.explain import reason_codes
+from churnml.labels import cancellation_event
 from churnml.models import ChurnClassifier
 from churnml.models.uplift import predict_uplift
 from churnml.offers.allocation import choose_offers_from_config
@@ -35,7 +36,6 @@ from churnml.segments import segment_snapshot
 from churnml.stages.features import data_window
 from churnml.stages.train_uplift import load_lines
 from churnml.stages.train_uplift import load_model as load_uplift_model
-from churnml.status import cancellation_event
 
 log = logging.getLogger(__name__)
 PARAMS = ["segments", "reasons", "offers"]

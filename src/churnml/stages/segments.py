@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from churnml import calendar, io
+from churnml.labels import cancellation_event
 from churnml.segments import (
     outreach_list,
     plot_transition_matrix,
@@ -24,7 +25,6 @@ from churnml.segments import (
     segment_snapshot_table,
     transition_matrix,
 )
-from churnml.status import cancellation_event
 
 log = logging.getLogger(__name__)
 PARAMS = ["segments", "features.snapshots", "features.incidents.max_open_days",

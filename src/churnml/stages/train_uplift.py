@@ -21,13 +21,14 @@ from typing import Any
 import pandas as pd
 
 from churnml import calendar, io, snapshot
+from churnml.labels import cancellation_event
 from churnml.models import ChurnClassifier
 from churnml.models.uplift import UpliftModel
 from churnml.models.uplift_data import uplift_feature_columns, uplift_training_frame
 from churnml.models.uplift_fit import fit_uplift
 from churnml.offers.response_lines import campaign_response_rows, fit_response_lines
 from churnml.segments.common import purchases
-from churnml.status import cancellation_event, cancelled_at
+from churnml.status import cancelled_at
 
 log = logging.getLogger(__name__)
 PARAMS = ["offers.uplift", "offers.response_lines", "offers.catalogue", "offers.likely_cause",
